@@ -1,0 +1,71 @@
+//! The one shape every client-facing error takes:
+//! `{ "error": { "type", "message", "request_id" } }` with the right status.
+
+use axum::Json;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+use super::request_id::current_request_id;
+use crate::runtime::{CallError, Failure, Reported};
+
+/// An error answered to a client.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    kind: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    /// An error with an explicit status, type and message.
+    pub fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
+        Self { status, kind, message: message.into() }
+    }
+
+    /// 400 `invalid_request`.
+    pub fn invalid_request(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, "invalid_request", message)
+    }
+
+    /// 404 `not_found`.
+    pub fn not_found(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// The status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl From<CallError> for ApiError {
+    /// A plugin's own report keeps its meaning (invalid input is the caller's 400); a
+    /// plugin that broke (trap, limit) is the server's 500; no free slot is 503.
+    fn from(error: CallError) -> Self {
+        let (status, kind) = match &error.failure {
+            Failure::Reported(Reported::InvalidRequest(_)) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            Failure::Reported(Reported::Denied(_)) => (StatusCode::FORBIDDEN, "plugin_denied"),
+            Failure::Reported(Reported::Upstream { .. }) => (StatusCode::BAD_GATEWAY, "upstream_error"),
+            Failure::Reported(Reported::Internal(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "plugin_error"),
+            Failure::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
+            Failure::Limit(_) | Failure::WallClock { .. } => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "plugin_limit_exceeded")
+            }
+            Failure::StackOverflow | Failure::Panic(_) | Failure::Trap(_) => {
+                (StatusCode::INTERNAL_SERVER_ERROR, "plugin_crashed")
+            }
+            Failure::OutputTooLarge { .. } => (StatusCode::INTERNAL_SERVER_ERROR, "plugin_output_too_large"),
+        };
+        Self::new(status, kind, error.to_string())
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = json!({
+            "error": { "type": self.kind, "message": self.message, "request_id": current_request_id() }
+        });
+        (self.status, Json(body)).into_response()
+    }
+}

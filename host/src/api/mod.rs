@@ -1,0 +1,52 @@
+//! HTTP routes.
+//!
+//! - `GET /healthz`, `GET /readyz`: liveness and readiness ([`health`]);
+//! - `GET /v1/plugins`: the loaded plugins; `POST /v1/sanitize`: run a sanitizer
+//!   ([`sanitize`]).
+//!
+//! Every error is JSON (`{ "error": { "type", "message", "request_id" } }`, see
+//! [`ApiError`]) and every response carries `x-request-id`.
+
+mod error;
+mod health;
+mod json;
+mod request_id;
+mod sanitize;
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+
+pub use error::ApiError;
+pub use json::ApiJson;
+pub use request_id::REQUEST_ID_HEADER;
+
+use crate::plugins::Plugins;
+
+/// Header naming the plugin versions that served a response, e.g. `html@0.1.0`.
+pub const PLUGINS_HEADER: &str = "x-airlock-plugins";
+
+/// What handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    /// The loaded plugins.
+    pub plugins: Arc<Plugins>,
+    /// False once shutdown has begun: `/readyz` then answers 503.
+    pub ready: Arc<AtomicBool>,
+}
+
+/// The API's router with its middleware.
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route("/healthz", get(health::healthz))
+        .route("/readyz", get(health::readyz))
+        .route("/v1/plugins", get(sanitize::list_plugins))
+        .route("/v1/sanitize", post(sanitize::sanitize))
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn(request_id::assign))
+        .with_state(state)
+}

@@ -1,0 +1,23 @@
+//! Airlock: turns screenshots into front-end code with LLMs, and serves as a
+//! multi-tenant LLM gateway, with every provider adapter and output sanitizer running as
+//! a sandboxed WebAssembly component.
+//!
+//! The crate is a map:
+//! - [`runtime`]: the sandbox (engine, linkers, limits, plugin loading and calls);
+//! - [`plugins`]: the set of loaded plugins (bundled and configured);
+//! - [`api`]: HTTP routes;
+//! - [`config`]: the layered configuration;
+//! - [`cli`]: the `airlock` command line.
+#![deny(missing_docs)]
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod plugins;
+pub mod runtime;
+pub mod server;
+
+/// Components built from the guest crates under `sanitizers/`, embedded at build time.
+pub mod bundled {
+    include!(concat!(env!("OUT_DIR"), "/bundled.rs"));
+}

@@ -1,0 +1,108 @@
+//! The per-world linkers and the state each call's `Store` carries.
+//!
+//! A linker defines exactly the imports its world allows (see `world.rs`), so a
+//! component cannot link against anything else even if it slipped past the check.
+//! The WASI interfaces a Rust guest's std needs are served from a [`WasiCtx`] built with
+//! no authority: no environment variables, no arguments, no stdin, no preopened
+//! directories; stdout and stderr go to the plugin's [`CallLog`].
+
+use wasmtime::component::{HasData, Linker, ResourceTable};
+use wasmtime::{Engine, Store, UpdateDeadline};
+use wasmtime_wasi::cli::{WasiCli, WasiCliView};
+use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
+use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
+use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::engine::EPOCH_TICK;
+use super::guest_log::CallLog;
+use super::limits::{GuestLimiter, LimitExceeded, Limits};
+
+/// Everything one call's store holds.
+pub struct GuestState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    limiter: GuestLimiter,
+    cpu_ticks: u64,
+}
+
+impl WasiView for GuestState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+    }
+}
+
+/// A fresh store for one call (or one stream) under `limits`, logging to `log`.
+///
+/// The CPU budget is metered by the epoch callback: every tick the guest is running it
+/// yields its worker thread, and past the budget it traps with [`LimitExceeded::Cpu`].
+pub fn new_store(engine: &Engine, limits: &Limits, log: &CallLog) -> Store<GuestState> {
+    let wasi = WasiCtxBuilder::new().stdout(log.stdout()).stderr(log.stderr()).build();
+    let state = GuestState { wasi, table: ResourceTable::new(), limiter: GuestLimiter::new(limits), cpu_ticks: 0 };
+    let mut store = Store::new(engine, state);
+    store.limiter(|state| &mut state.limiter);
+    let limit_ms = limits.cpu_ms;
+    let budget_ticks = (u128::from(limit_ms) * 1000 / EPOCH_TICK.as_micros().max(1)).max(1);
+    store.set_epoch_deadline(1);
+    store.epoch_deadline_callback(move |mut context| {
+        let used = &mut context.data_mut().cpu_ticks;
+        *used += 1;
+        if u128::from(*used) > budget_ticks {
+            Err(wasmtime::Error::new(LimitExceeded::Cpu { limit_ms }))
+        } else {
+            Ok(UpdateDeadline::Yield(1))
+        }
+    });
+    store
+}
+
+/// Gives the next call on a long-lived store (a stream's `push`) a fresh CPU budget.
+pub fn reset_cpu_budget(store: &mut Store<GuestState>) {
+    store.data_mut().cpu_ticks = 0;
+    store.set_epoch_deadline(1);
+}
+
+/// The linker for the `sanitizer` world: std's WASI, served empty, and nothing else.
+///
+/// # Errors
+///
+/// Only if wasmtime rejects a definition (a bug).
+pub fn sanitizer_linker(engine: &Engine) -> anyhow::Result<Linker<GuestState>> {
+    let mut linker = Linker::new(engine);
+    add_std_interfaces(&mut linker).map_err(anyhow::Error::from)?;
+    Ok(linker)
+}
+
+struct HasIo;
+
+impl HasData for HasIo {
+    type Data<'a> = &'a mut ResourceTable;
+}
+
+/// Adds the interfaces listed as `STD_INTERFACES` in `world.rs`.
+fn add_std_interfaces(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
+    use wasmtime_wasi::p2::bindings::{cli, clocks, random};
+    use wasmtime_wasi_io::bindings::wasi::io;
+    type T = GuestState;
+
+    io::error::add_to_linker::<T, HasIo>(linker, |state| &mut state.table)?;
+    io::poll::add_to_linker::<T, HasIo>(linker, |state| &mut state.table)?;
+    io::streams::add_to_linker::<T, HasIo>(linker, |state| &mut state.table)?;
+    clocks::wall_clock::add_to_linker::<T, WasiClocks>(linker, T::clocks)?;
+    clocks::monotonic_clock::add_to_linker::<T, WasiClocks>(linker, T::clocks)?;
+    random::random::add_to_linker::<T, WasiRandom>(linker, T::random)?;
+    random::insecure::add_to_linker::<T, WasiRandom>(linker, T::random)?;
+    random::insecure_seed::add_to_linker::<T, WasiRandom>(linker, T::random)?;
+    cli::exit::add_to_linker::<T, WasiCli>(linker, T::cli)?;
+    cli::environment::add_to_linker::<T, WasiCli>(linker, T::cli)?;
+    cli::stdin::add_to_linker::<T, WasiCli>(linker, T::cli)?;
+    cli::stdout::add_to_linker::<T, WasiCli>(linker, T::cli)?;
+    cli::stderr::add_to_linker::<T, WasiCli>(linker, T::cli)?;
+    cli::terminal_input::add_to_linker::<T, WasiCli>(linker, T::cli)?;
+    cli::terminal_output::add_to_linker::<T, WasiCli>(linker, T::cli)?;
+    cli::terminal_stdin::add_to_linker::<T, WasiCli>(linker, T::cli)?;
+    cli::terminal_stdout::add_to_linker::<T, WasiCli>(linker, T::cli)?;
+    cli::terminal_stderr::add_to_linker::<T, WasiCli>(linker, T::cli)?;
+    // `airlock:plugin/types` holds only types; the instance exists so it links.
+    linker.instance("airlock:plugin/types@0.1.0")?;
+    Ok(())
+}

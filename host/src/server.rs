@@ -1,0 +1,110 @@
+//! Starting and stopping the HTTP server.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+
+use crate::api::{self, AppState};
+use crate::config::Config;
+use crate::plugins::Plugins;
+use crate::runtime::Runtime;
+
+/// A server with its plugins loaded and its socket bound, not yet serving.
+pub struct Server {
+    listener: TcpListener,
+    state: AppState,
+    runtime: Arc<Runtime>,
+    max_body_bytes: usize,
+    grace: Duration,
+}
+
+impl Server {
+    /// Builds the runtime, loads every plugin and binds `config.listen`.
+    ///
+    /// # Errors
+    ///
+    /// When a plugin is refused, the data directory is unusable or the address is taken.
+    pub async fn bind(config: &Config) -> anyhow::Result<Self> {
+        let runtime = Arc::new(Runtime::new(&config.engine, Some(&config.code_cache_dir()))?);
+        let plugins = Plugins::load(&runtime, config).await?;
+        for plugin in plugins.iter() {
+            let manifest = plugin.sanitizer.manifest();
+            tracing::info!(plugin = %manifest.name, version = %manifest.version, sha256 = %plugin.sha256, source = %plugin.source, "plugin loaded");
+        }
+        let listener =
+            TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+        let state = AppState { plugins: Arc::new(plugins), ready: Arc::new(AtomicBool::new(true)) };
+        Ok(Self {
+            listener,
+            state,
+            runtime,
+            max_body_bytes: usize::try_from(u64::from(config.max_body_kib) << 10).unwrap_or(usize::MAX),
+            grace: Duration::from_secs(config.shutdown_grace_secs),
+        })
+    }
+
+    /// The address it listens on (useful when the config asked for port 0).
+    ///
+    /// # Errors
+    ///
+    /// When the socket has no local address.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `shutdown` completes, then lets in-flight requests finish for up to
+    /// the configured grace period.
+    ///
+    /// # Errors
+    ///
+    /// When the server fails or the grace period runs out with requests still open.
+    pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self { listener, state, runtime, max_body_bytes, grace } = self;
+        let ready = state.ready.clone();
+        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+        let app = api::router(state, max_body_bytes);
+        let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
+            shutdown.await;
+            ready.store(false, Ordering::Relaxed);
+            tracing::info!(grace_secs = grace.as_secs(), "shutting down; draining in-flight requests");
+            let _ = stopping_tx.send(());
+        });
+        let serving = tokio::spawn(async move { serving.await });
+        tokio::pin!(serving);
+        tokio::select! {
+            result = &mut serving => result??,
+            () = async { let _ = stopping_rx.await; tokio::time::sleep(grace).await } => {
+                anyhow::bail!("in-flight requests did not finish within {} s", grace.as_secs());
+            }
+        }
+        drop(runtime);
+        Ok(())
+    }
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+}
