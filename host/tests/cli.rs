@@ -1,0 +1,93 @@
+//! The `airlock` binary, run as users run it.
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use airlock_tests::guests;
+
+/// Runs `airlock ARGS` with `stdin`, in a scratch data directory.
+fn airlock(args: &[&str], stdin: &str) -> Output {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data.path())
+        .env("AIRLOCK_LOG", "warn")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("airlock runs");
+    child.stdin.take().expect("stdin").write_all(stdin.as_bytes()).expect("writing stdin");
+    child.wait_with_output().expect("airlock finishes")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn inspect_refuses_a_filesystem_import_naming_it() {
+    let output = airlock(&["plugin", "inspect", guests::HOSTILE_FILESYSTEM], "");
+    assert!(!output.status.success());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("is refused") && stderr.contains("`wasi:filesystem/"), "{stderr}");
+}
+
+#[test]
+fn inspect_shows_the_bundled_html_sanitizer() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (_, bytes) = airlock::bundled::BUNDLED.iter().find(|(name, _)| *name == "airlock-sanitizer-html").expect("bundled");
+    let path = dir.path().join("html.wasm");
+    std::fs::write(&path, bytes).expect("writing the component");
+
+    let output = airlock(&["plugin", "inspect", path.to_str().expect("utf-8 path")], "");
+    let stdout = text(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", text(&output.stderr));
+    assert!(stdout.contains("world:    sanitizer\n"), "{stdout}");
+    assert!(stdout.contains("imports:\n  (none)\n"), "{stdout}");
+    let sha256 = airlock::runtime::sha256_hex(bytes);
+    assert!(stdout.contains(&format!("sha256:   {sha256}\n")), "{stdout}");
+}
+
+#[test]
+fn sanitize_removes_the_handler_and_keeps_the_markup() {
+    let input = "<img src=x onerror=alert(1)><div class=\"p-4 text-xl\">ok</div>\n";
+    let output = airlock(&["sanitize", "--plugin", "html"], input);
+    let (stdout, stderr) = (text(&output.stdout), text(&output.stderr));
+    assert!(output.status.success(), "{stderr}");
+    assert!(stdout.contains("<div class=\"p-4 text-xl\">ok</div>"), "{stdout}");
+    assert!(!stdout.contains("onerror"), "{stdout}");
+    let report: serde_json::Value = serde_json::from_str(stderr.trim()).expect("findings are JSON");
+    assert_eq!(report["verdict"], "rewritten");
+    assert!(report["findings"].as_array().is_some_and(|findings| !findings.is_empty()), "{report}");
+}
+
+#[test]
+fn sanitize_accepts_a_component_file() {
+    let output = airlock(&["sanitize", "--plugin", guests::NOOP], "unchanged");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), "unchanged");
+}
+
+#[test]
+fn plugin_list_names_every_bundled_plugin() {
+    let output = airlock(&["plugin", "list", "--json"], "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let list: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let names: Vec<&str> = list["plugins"].as_array().expect("plugins").iter().filter_map(|p| p["name"].as_str()).collect();
+    assert_eq!(names, ["html", "secrets"]);
+    for plugin in list["plugins"].as_array().expect("plugins") {
+        assert_eq!(plugin["kind"], "sanitizer");
+        assert_eq!(plugin["imports"], serde_json::json!([]));
+        assert_eq!(plugin["sha256"].as_str().map(str::len), Some(64));
+    }
+}
+
+#[test]
+fn unknown_plugin_is_a_clear_error() {
+    let output = airlock(&["sanitize", "--plugin", "nope"], "x");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.starts_with("airlock: no plugin called `nope` (loaded: html, secrets"), "{stderr}");
+}
