@@ -7,7 +7,7 @@ use std::fmt::Write;
 use airlock_guest_build::GuestTarget;
 
 /// Bundled guest packages, in load order.
-const BUNDLED: &[&str] = &["guest-noop"];
+const BUNDLED: &[&str] = &["airlock-sanitizer-html", "airlock-sanitizer-secrets"];
 
 fn main() {
     let components = airlock_guest_build::build_guests(GuestTarget::Bare, BUNDLED, &["sanitizers", "crates", "wit"]);

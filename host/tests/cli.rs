@@ -37,7 +37,8 @@ fn inspect_refuses_a_filesystem_import_naming_it() {
 #[test]
 fn inspect_shows_the_bundled_html_sanitizer() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let (_, bytes) = airlock::bundled::BUNDLED.iter().find(|(name, _)| *name == "airlock-sanitizer-html").expect("bundled");
+    let (_, bytes) =
+        airlock::bundled::BUNDLED.iter().find(|(name, _)| *name == "airlock-sanitizer-html").expect("bundled");
     let path = dir.path().join("html.wasm");
     std::fs::write(&path, bytes).expect("writing the component");
 
@@ -75,7 +76,8 @@ fn plugin_list_names_every_bundled_plugin() {
     let output = airlock(&["plugin", "list", "--json"], "");
     assert!(output.status.success(), "{}", text(&output.stderr));
     let list: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    let names: Vec<&str> = list["plugins"].as_array().expect("plugins").iter().filter_map(|p| p["name"].as_str()).collect();
+    let names: Vec<&str> =
+        list["plugins"].as_array().expect("plugins").iter().filter_map(|p| p["name"].as_str()).collect();
     assert_eq!(names, ["html", "secrets"]);
     for plugin in list["plugins"].as_array().expect("plugins") {
         assert_eq!(plugin["kind"], "sanitizer");

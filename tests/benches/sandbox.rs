@@ -72,15 +72,34 @@ fn main() {
     let micros = |d: Duration| d.as_secs_f64() * 1e6;
     let tax = micros(sandboxed_call) - micros(native_call);
     let mb_per_s = |d: Duration| PAGE.len() as f64 / d.as_secs_f64() / 1e6;
-    println!("sandbox benchmark ({} iterations per batch, median of {batches} batches)", if quick { "quick" } else { "full" });
+    println!(
+        "sandbox benchmark ({} iterations per batch, median of {batches} batches)",
+        if quick { "quick" } else { "full" }
+    );
     println!("  native no-op call                {:>10.3} µs", micros(native_call));
-    println!("  sandboxed no-op call             {:>10.3} µs  (fresh instance + call + teardown)", micros(sandboxed_call));
+    println!(
+        "  sandboxed no-op call             {:>10.3} µs  (fresh instance + call + teardown)",
+        micros(sandboxed_call)
+    );
     println!("  sandbox tax per call             {tax:>10.3} µs  (target < 10 µs: {})", verdict(tax < 10.0));
     println!("  sandboxed / native call          {:>10.1}x", micros(sandboxed_call) / micros(native_call).max(1e-6));
-    println!("  html, {} KB page, native         {:>10.1} µs  ({:.1} MB/s)", PAGE.len() / 1024, micros(html_native), mb_per_s(html_native));
-    println!("  html, {} KB page, Wasm           {:>10.1} µs  ({:.1} MB/s)", PAGE.len() / 1024, micros(html_wasm), mb_per_s(html_wasm));
+    println!(
+        "  html, {} KB page, native         {:>10.1} µs  ({:.1} MB/s)",
+        PAGE.len() / 1024,
+        micros(html_native),
+        mb_per_s(html_native)
+    );
+    println!(
+        "  html, {} KB page, Wasm           {:>10.1} µs  ({:.1} MB/s)",
+        PAGE.len() / 1024,
+        micros(html_wasm),
+        mb_per_s(html_wasm)
+    );
     let throughput = micros(html_native) / micros(html_wasm);
-    println!("  html Wasm / native throughput    {throughput:>10.2}x  (target >= 0.5x: {})", verdict(throughput >= 0.5));
+    println!(
+        "  html Wasm / native throughput    {throughput:>10.2}x  (target >= 0.5x: {})",
+        verdict(throughput >= 0.5)
+    );
 }
 
 fn verdict(met: bool) -> &'static str {

@@ -83,14 +83,20 @@ async fn hostile_plugins_fail_alone_and_the_server_keeps_serving() {
         assert_eq!(body, json!({ "verdict": "pass", "text": format!("request {n}"), "findings": [] }));
         assert_eq!(plugins.as_deref(), Some("noop@0.1.0"));
     }
-    let error = |answer: &(u16, Value, Option<String>)| (answer.0, answer.1["error"]["type"].clone(), answer.1["error"]["message"].clone());
+    let error = |answer: &(u16, Value, Option<String>)| {
+        (answer.0, answer.1["error"]["type"].clone(), answer.1["error"]["message"].clone())
+    };
     assert_eq!(
         error(&looped),
         (500, json!("plugin_limit_exceeded"), json!("plugin `hostile-loop` exceeded its CPU budget of 300 ms"))
     );
     assert_eq!(
         error(&bombed),
-        (500, json!("plugin_limit_exceeded"), json!("plugin `hostile-memory-bomb` exceeded its memory limit of 32 MiB"))
+        (
+            500,
+            json!("plugin_limit_exceeded"),
+            json!("plugin `hostile-memory-bomb` exceeded its memory limit of 32 MiB")
+        )
     );
     assert_eq!(
         error(&panicked),

@@ -5,7 +5,7 @@
 //! This crate holds the generated bindings and turns a world's exports into one trait,
 //! so a sanitizer is a single `impl` block plus [`export_sanitizer!`].
 //!
-//! ```ignore
+//! ```text
 //! struct Shout;
 //! impl airlock_pdk::sanitizer::Sanitizer for Shout { /* manifest, sanitize, stream */ }
 //! airlock_pdk::export_sanitizer!(Shout);

@@ -14,7 +14,7 @@ use airlock_sanitize_html::{DEFAULT_SCRIPT_HOSTS, Mode, Policy, Sanitized, Strea
 struct Html;
 
 impl Sanitizer for Html {
-    type Stream = StreamSanitizer;
+    type Stream = HtmlStream;
 
     fn manifest() -> SanitizerManifest {
         SanitizerManifest {
@@ -44,18 +44,21 @@ impl Sanitizer for Html {
         Ok(verdict(&content, text, findings.into_iter().map(finding).collect()))
     }
 
-    fn stream(context: SanitizeContext) -> Result<StreamSanitizer, PluginError> {
-        Ok(StreamSanitizer::new(&policy(&context)?))
+    fn stream(context: SanitizeContext) -> Result<HtmlStream, PluginError> {
+        Ok(HtmlStream(StreamSanitizer::new(&policy(&context)?)))
     }
 }
 
-impl SanitizerStream for StreamSanitizer {
+/// One page being sanitized as it streams.
+struct HtmlStream(StreamSanitizer);
+
+impl SanitizerStream for HtmlStream {
     fn push(&mut self, chunk: &str) -> Result<String, PluginError> {
-        Ok(StreamSanitizer::push(self, chunk))
+        Ok(self.0.push(chunk))
     }
 
     fn finish(self) -> Result<StreamEnd, PluginError> {
-        let Sanitized { text, findings } = StreamSanitizer::finish(self);
+        let Sanitized { text, findings } = self.0.finish();
         Ok(StreamEnd { tail: text, findings: findings.into_iter().map(finding).collect(), blocked: None })
     }
 }

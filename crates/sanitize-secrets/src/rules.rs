@@ -1,0 +1,243 @@
+//! The built-in rules: a prefix found by the automaton, then a check of what follows.
+
+/// How a rule checks the text after its prefix.
+#[derive(Debug)]
+pub(crate) enum Shape {
+    /// The prefix, then a body of `body` bytes; at least `min` long, exactly `min` if
+    /// `exact`. The whole token is redacted. Prefix case must match.
+    Token { body: fn(u8) -> bool, min: usize, exact: bool },
+    /// `Bearer`, spaces, a token of at least 16 token bytes; the token is redacted.
+    Bearer,
+    /// `aws_secret_access_key`, a `=` or `:`, then 40 key bytes; the value is redacted.
+    LabelledAwsSecret,
+    /// A JSON Web Token: three base64url segments joined by dots.
+    Jwt,
+    /// A PEM private key block, BEGIN to END (or to the end of the text).
+    PrivateKeyBlock,
+}
+
+/// One built-in rule.
+#[derive(Debug)]
+pub(crate) struct Rule {
+    pub(crate) name: &'static str,
+    pub(crate) message: &'static str,
+    pub(crate) prefixes: &'static [&'static str],
+    pub(crate) shape: Shape,
+}
+
+fn key_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+fn upper_alnum(b: u8) -> bool {
+    b.is_ascii_uppercase() || b.is_ascii_digit()
+}
+
+fn alnum(b: u8) -> bool {
+    b.is_ascii_alphanumeric()
+}
+
+fn word_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+fn slack_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-'
+}
+
+fn token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"._~+/=-".contains(&b)
+}
+
+fn base64url_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'-' || b == b'_'
+}
+
+fn aws_secret_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'/' || b == b'+' || b == b'='
+}
+
+/// Every built-in rule. Longer prefixes win over shorter ones at the same position
+/// (`sk-ant-` is Anthropic's, not OpenAI's).
+pub(crate) const RULES: &[Rule] = &[
+    Rule {
+        name: "anthropic-key",
+        message: "redacted an Anthropic API key",
+        prefixes: &["sk-ant-"],
+        shape: Shape::Token { body: key_byte, min: 20, exact: false },
+    },
+    Rule {
+        name: "openai-key",
+        message: "redacted an OpenAI API key",
+        prefixes: &["sk-", "sk-proj-", "sk-svcacct-", "sk-admin-"],
+        shape: Shape::Token { body: key_byte, min: 20, exact: false },
+    },
+    Rule {
+        name: "aws-access-key-id",
+        message: "redacted an AWS access key id",
+        prefixes: &["AKIA", "ASIA"],
+        shape: Shape::Token { body: upper_alnum, min: 16, exact: true },
+    },
+    Rule {
+        name: "aws-secret-access-key",
+        message: "redacted an AWS secret access key",
+        prefixes: &["aws_secret_access_key"],
+        shape: Shape::LabelledAwsSecret,
+    },
+    Rule {
+        name: "google-api-key",
+        message: "redacted a Google API key",
+        prefixes: &["AIza"],
+        shape: Shape::Token { body: key_byte, min: 35, exact: true },
+    },
+    Rule {
+        name: "github-token",
+        message: "redacted a GitHub token",
+        prefixes: &["ghp_", "gho_", "ghu_", "ghs_", "ghr_"],
+        shape: Shape::Token { body: alnum, min: 36, exact: false },
+    },
+    Rule {
+        name: "github-token",
+        message: "redacted a GitHub fine-grained token",
+        prefixes: &["github_pat_"],
+        shape: Shape::Token { body: word_byte, min: 22, exact: false },
+    },
+    Rule {
+        name: "slack-token",
+        message: "redacted a Slack token",
+        prefixes: &["xoxb-", "xoxp-", "xoxa-", "xoxr-", "xoxs-", "xapp-"],
+        shape: Shape::Token { body: slack_byte, min: 10, exact: false },
+    },
+    Rule {
+        name: "stripe-key",
+        message: "redacted a Stripe secret key",
+        prefixes: &["sk_live_", "rk_live_"],
+        shape: Shape::Token { body: alnum, min: 16, exact: false },
+    },
+    Rule { name: "jwt", message: "redacted a JSON Web Token", prefixes: &["eyJ"], shape: Shape::Jwt },
+    Rule { name: "bearer-token", message: "redacted a bearer token", prefixes: &["bearer"], shape: Shape::Bearer },
+    Rule {
+        name: "private-key",
+        message: "redacted a PEM private key block",
+        prefixes: &["-----BEGIN "],
+        shape: Shape::PrivateKeyBlock,
+    },
+];
+
+/// The names of the built-in rules.
+pub const RULE_NAMES: &[&str] = &[
+    "anthropic-key",
+    "openai-key",
+    "aws-access-key-id",
+    "aws-secret-access-key",
+    "google-api-key",
+    "github-token",
+    "slack-token",
+    "stripe-key",
+    "jwt",
+    "bearer-token",
+    "private-key",
+];
+
+/// How many bytes from `from` satisfy `accept`.
+fn run_length(bytes: &[u8], from: usize, accept: fn(u8) -> bool) -> usize {
+    bytes[from.min(bytes.len())..].iter().take_while(|&&b| accept(b)).count()
+}
+
+fn skip_blanks(bytes: &[u8], from: usize) -> usize {
+    from + bytes[from.min(bytes.len())..].iter().take_while(|&&b| b == b' ' || b == b'\t').count()
+}
+
+/// Whether a secret may start at `start`: not glued to a preceding word.
+pub(crate) fn is_boundary_before(bytes: &[u8], start: usize) -> bool {
+    start == 0 || !word_byte(bytes[start - 1])
+}
+
+impl Rule {
+    /// The span to redact when the prefix found at `start..prefix_end` begins a secret.
+    pub(crate) fn matches(&self, text: &str, start: usize, prefix_end: usize) -> Option<(usize, usize)> {
+        let bytes = text.as_bytes();
+        if !is_boundary_before(bytes, start) {
+            return None;
+        }
+        match &self.shape {
+            Shape::Token { body, min, exact } => {
+                if !self.prefixes.contains(&&text[start..prefix_end]) {
+                    return None;
+                }
+                let length = run_length(bytes, prefix_end, *body);
+                let long_enough = if *exact { length == *min } else { length >= *min };
+                long_enough.then_some((start, prefix_end + length))
+            }
+            Shape::Bearer => {
+                let token_start = skip_blanks(bytes, prefix_end);
+                let length = run_length(bytes, token_start, token_byte);
+                (token_start > prefix_end && length >= 16).then_some((token_start, token_start + length))
+            }
+            Shape::LabelledAwsSecret => {
+                let mut at = prefix_end;
+                if matches!(bytes.get(at), Some(b'"' | b'\'')) {
+                    at += 1;
+                }
+                at = skip_blanks(bytes, at);
+                if !matches!(bytes.get(at), Some(b'=' | b':')) {
+                    return None;
+                }
+                at = skip_blanks(bytes, at + 1);
+                if matches!(bytes.get(at), Some(b'"' | b'\'')) {
+                    at += 1;
+                }
+                let length = run_length(bytes, at, aws_secret_byte);
+                (length == 40).then_some((at, at + length))
+            }
+            Shape::Jwt => {
+                if &text[start..prefix_end] != "eyJ" {
+                    return None;
+                }
+                let mut end = start;
+                for segment in 0..3 {
+                    if segment > 0 {
+                        if bytes.get(end) != Some(&b'.') {
+                            return None;
+                        }
+                        end += 1;
+                    }
+                    let length = run_length(bytes, end, base64url_byte);
+                    if length < 10 {
+                        return None;
+                    }
+                    end += length;
+                }
+                Some((start, end))
+            }
+            Shape::PrivateKeyBlock => {
+                let header_end = private_key_header_end(text, start)?;
+                Some((start, private_key_block_end(text, header_end).unwrap_or(text.len())))
+            }
+        }
+    }
+}
+
+/// The end of `-----BEGIN <LABEL> PRIVATE KEY-----` starting at `start`, if it is one.
+pub(crate) fn private_key_header_end(text: &str, start: usize) -> Option<usize> {
+    let rest = text.get(start..)?.strip_prefix("-----BEGIN ")?;
+    let label_length = rest.bytes().take_while(|&b| b.is_ascii_uppercase() || b == b' ').count();
+    let label = &rest[..label_length];
+    let after = &rest[label_length..];
+    (label.ends_with("PRIVATE KEY") && after.starts_with("-----")).then(|| text.len() - after.len() + 5)
+}
+
+/// The end of the `-----END ... PRIVATE KEY-----` line after `from`, if present.
+pub(crate) fn private_key_block_end(text: &str, from: usize) -> Option<usize> {
+    let mut search = from;
+    while let Some(found) = text[search..].find("-----END ") {
+        let at = search + found + "-----END ".len();
+        let label_length = text[at..].bytes().take_while(|&b| b.is_ascii_uppercase() || b == b' ').count();
+        let after = &text[at + label_length..];
+        if text[at..at + label_length].ends_with("PRIVATE KEY") && after.starts_with("-----") {
+            return Some(at + label_length + 5);
+        }
+        search = at;
+    }
+    None
+}
