@@ -15,6 +15,7 @@ struct Running {
     base: String,
     client: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    serving: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _data: tempfile::TempDir,
 }
 
@@ -41,10 +42,16 @@ async fn start(plugins: &[&str], limits: Limits) -> Running {
     let server = Server::bind(&config).await.expect("server starts");
     let address = server.local_addr().expect("address");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server.run(async move {
+    let serving = tokio::spawn(server.run(async move {
         let _ = stopped.await;
     }));
-    Running { base: format!("http://{address}"), client: reqwest::Client::new(), stop: Some(stop), _data: data }
+    Running {
+        base: format!("http://{address}"),
+        client: reqwest::Client::new(),
+        stop: Some(stop),
+        serving: Some(serving),
+        _data: data,
+    }
 }
 
 impl Running {
@@ -136,4 +143,24 @@ async fn bad_requests_get_json_errors() {
     let request_id = response.headers().get("x-request-id").expect("request id header").to_str().unwrap().to_owned();
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(body["error"]["request_id"], request_id.as_str());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_lets_in_flight_requests_finish_then_stops() {
+    let limits = Limits { cpu_ms: 300, ..Limits::default() };
+    let mut server = start(&[guests::HOSTILE_LOOP], limits).await;
+    let ready = server.client.get(format!("{}/readyz", server.base)).send().await.expect("readyz");
+    assert_eq!(ready.status(), 200);
+    assert_eq!(ready.json::<Value>().await.expect("JSON")["status"], "ready");
+
+    let stop = server.stop.take().expect("stop");
+    let (in_flight, ()) = tokio::join!(server.sanitize(json!({ "plugin": "hostile-loop", "content": "x" })), async {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        stop.send(()).expect("server still running");
+    });
+    assert_eq!(in_flight.0, 500, "the in-flight request got its answer: {}", in_flight.1);
+    assert_eq!(in_flight.1["error"]["type"], "plugin_limit_exceeded");
+
+    server.serving.take().expect("serving").await.expect("task").expect("clean shutdown");
+    assert!(server.client.get(format!("{}/healthz", server.base)).send().await.is_err(), "still accepting");
 }
