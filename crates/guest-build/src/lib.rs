@@ -1,4 +1,4 @@
-//! Compiles guest crates to `wasm32-wasip2` components from a build script.
+//! Compiles guest crates to WebAssembly components from a build script.
 //!
 //! Build scripts of the host and of the test suite call [`build_guests`] to turn
 //! workspace packages into components, for one of two targets:
@@ -7,6 +7,7 @@
 //!   a sanitizer, nothing. The bundled plugins are built this way.
 //! - [`GuestTarget::Wasip2`] (`wasm32-wasip2`): the standard target integrators use;
 //!   Rust's std adds a few WASI imports, which the host serves with no authority.
+//!
 //! All guests are built by one `cargo` invocation into a target directory of their
 //! own (`<target>/wasm-guests`), so the nested build neither waits on the outer
 //! build's lock nor recompiles what another build script already compiled.
@@ -78,8 +79,9 @@ pub fn build_guests(target: GuestTarget, packages: &[&str], watched: &[&str]) ->
     for variable in OUTER_BUILD_VARIABLES {
         command.env_remove(variable);
     }
-    // Guests are small and hot: optimise them fully, and let memchr and friends use
-    // Wasm SIMD (wasmtime supports it by default).
+    // Guests are small and hot: optimise them fully, let memchr and friends use Wasm
+    // SIMD (wasmtime supports it by default), and keep the shadow stack at 64 KiB (not
+    // 1 MiB) so the memory a call touches, and the host resets after it, stays small.
     command
         .env("CARGO_PROFILE_RELEASE_LTO", "true")
         .env("CARGO_PROFILE_RELEASE_CODEGEN_UNITS", "1")

@@ -212,9 +212,8 @@ impl Rules {
 
     /// Whether `url` is https (or protocol-relative) on a script host or one of `extra`.
     fn is_allowed_host(&self, url: &str, extra: &[&str]) -> bool {
-        host_of(&html_entities(url)).is_some_and(|host| {
-            self.script_hosts.iter().any(|allowed| *allowed == host) || extra.contains(&host.as_str())
-        })
+        host_of(&html_entities(url))
+            .is_some_and(|host| self.script_hosts.contains(&host) || extra.contains(&host.as_str()))
     }
 
     /// Buffers a `<style>` element's text and emits it whole at its end, or nothing if it
