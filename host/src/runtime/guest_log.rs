@@ -1,7 +1,10 @@
 //! Where a guest's stdout and stderr go: a bounded, rate-limited log sink.
 //!
 //! A plugin's output is the plugin's, not the host's: it is split into lines, tagged
-//! with the plugin's name and written to the `airlock::plugin` tracing target.
+//! with the plugin's name and written to the `airlock::plugin` tracing target at
+//! `debug` level — a plugin sees request content and could print it, and request
+//! content must not reach the logs by default (enable with
+//! `AIRLOCK_LOG=info,airlock::plugin=debug` when developing a plugin).
 //! Each call may write at most [`Limits::log_kib`](super::Limits) bytes; each plugin at
 //! most [`LINES_PER_SECOND`] lines across all its calls. Output past either bound is
 //! dropped (and counted), never buffered, so a chatty or hostile guest cannot fill the
@@ -170,7 +173,7 @@ impl CallLogState {
             Stream::Stdout => "stdout",
             Stream::Stderr => "stderr",
         };
-        tracing::info!(target: "airlock::plugin", plugin = %self.plugin, stream, "{line}");
+        tracing::debug!(target: "airlock::plugin", plugin = %self.plugin, stream, "{line}");
     }
 }
 

@@ -19,7 +19,10 @@ use super::limits::{GuestLimiter, LimitExceeded, Limits};
 
 /// Everything one call's store holds.
 pub struct GuestState {
-    wasi: WasiCtx,
+    /// Built on the guest's first WASI call: guests that import no WASI (the bundled
+    /// plugins) never pay for it.
+    wasi: Option<WasiCtx>,
+    log: CallLog,
     table: ResourceTable,
     limiter: GuestLimiter,
     cpu_ticks: u64,
@@ -27,7 +30,10 @@ pub struct GuestState {
 
 impl WasiView for GuestState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
-        WasiCtxView { ctx: &mut self.wasi, table: &mut self.table }
+        let log = &self.log;
+        let wasi =
+            self.wasi.get_or_insert_with(|| WasiCtxBuilder::new().stdout(log.stdout()).stderr(log.stderr()).build());
+        WasiCtxView { ctx: wasi, table: &mut self.table }
     }
 }
 
@@ -36,8 +42,13 @@ impl WasiView for GuestState {
 /// The CPU budget is metered by the epoch callback: every tick the guest is running it
 /// yields its worker thread, and past the budget it traps with [`LimitExceeded::Cpu`].
 pub fn new_store(engine: &Engine, limits: &Limits, log: &CallLog) -> Store<GuestState> {
-    let wasi = WasiCtxBuilder::new().stdout(log.stdout()).stderr(log.stderr()).build();
-    let state = GuestState { wasi, table: ResourceTable::new(), limiter: GuestLimiter::new(limits), cpu_ticks: 0 };
+    let state = GuestState {
+        wasi: None,
+        log: log.clone(),
+        table: ResourceTable::new(),
+        limiter: GuestLimiter::new(limits),
+        cpu_ticks: 0,
+    };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.limiter);
     let limit_ms = limits.cpu_ms;
