@@ -87,7 +87,10 @@ fn main() {
         micros(sandboxed_call)
     );
     println!("  sandbox tax per call             {tax:>10.3} µs  (target < 10 µs: {})", verdict(tax < 10.0));
-    println!("  call into a live instance        {:>10.3} µs  (a stream's push: no instantiation)", micros(call_on_live_instance));
+    println!(
+        "  call into a live instance        {:>10.3} µs  (a stream's push: no instantiation)",
+        micros(call_on_live_instance)
+    );
     println!("  sandboxed / native call          {:>10.1}x", micros(sandboxed_call) / micros(native_call).max(1e-6));
     println!(
         "  html, {} KB page, native         {:>10.1} µs  ({:.1} MB/s)",

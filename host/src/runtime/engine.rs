@@ -18,8 +18,10 @@ pub const EPOCH_TICK: Duration = Duration::from_millis(1);
 /// Wasm stack a guest may use before it traps with a stack overflow.
 pub const MAX_WASM_STACK: usize = 512 * 1024;
 
-/// Bytes of each pooled linear memory reset in place (not decommitted) between calls.
-const MEMORY_KEEP_RESIDENT: usize = 128 * 1024;
+/// Bytes of each pooled linear memory reset in place (not decommitted) between calls:
+/// a bundled guest's 64 KiB shadow stack plus its static data and first heap pages
+/// (measured: 13 µs per call at 80 KiB, 16 µs at 128 KiB, 18.5 µs at 0, 22 µs at 512 KiB).
+const MEMORY_KEEP_RESIDENT: usize = 80 * 1024;
 /// Bytes of each pooled table reset in place between calls.
 const TABLE_KEEP_RESIDENT: usize = 16 * 1024;
 
