@@ -33,6 +33,7 @@ async fn start(plugins: &[&str], limits: Limits) -> Running {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
         data_dir: data.path().to_path_buf(),
         shutdown_grace_secs: 5,
+        max_body_kib: 64,
         plugins: plugins.iter().map(PathBuf::from).collect(),
         ..Config::default()
     };
@@ -137,6 +138,9 @@ async fn bad_requests_get_json_errors() {
     assert_eq!(response.status(), 400);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(body["error"]["type"], "invalid_request");
+
+    let (status, body, _) = server.sanitize(json!({ "plugin": "noop", "content": "x".repeat(100 * 1024) })).await;
+    assert_eq!((status, body["error"]["type"].as_str()), (413, Some("body_too_large")), "{body}");
 
     let response = server.client.get(format!("{}/no/such/route", server.base)).send().await.expect("send");
     assert_eq!(response.status(), 404);
