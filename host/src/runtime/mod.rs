@@ -11,6 +11,7 @@
 mod call_error;
 mod code_cache;
 mod egress_address;
+mod egress_policy;
 mod engine;
 mod guest_log;
 mod limits;
@@ -22,6 +23,7 @@ mod world;
 pub use call_error::{CallError, Failure, Reported};
 pub use code_cache::{CacheOutcome, CodeCache, sha256_hex};
 pub use egress_address::forbidden_reason;
+pub use egress_policy::{AllowedHost, AllowedHostError, Denial, Destination, EgressPolicy};
 pub use engine::{EngineConfig, PluginEngine};
 pub use limits::{DEFAULT_SANITIZER_LIMITS, LimitExceeded, Limits};
 pub use loader::{Checked, LoadError, LoadedPlugin, PluginSettings, Runtime};

@@ -1,0 +1,249 @@
+//! Which destinations a plugin's outgoing request may name, before DNS.
+//!
+//! A destination is allowed only if the plugin's manifest lists its host **and** the
+//! operator allows that host for the plugin: the manifest says what a plugin needs, the
+//! operator decides what it gets. Only `https` is allowed, except for hosts the
+//! operator marks local (`http://localhost:11434` for an Ollama), which may use plain
+//! `http` and are exempt from the address check of `egress_address.rs`.
+//! Everything fails closed: a host that does not parse is not allowed.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::str::FromStr;
+
+use super::egress_address::forbidden_reason;
+
+/// A host the operator allows, as written in the config: `api.openai.com`,
+/// `api.example.com:8443`, or `http://localhost:11434` for a local upstream.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowedHost {
+    host: String,
+    port: u16,
+    local: bool,
+}
+
+/// Why an allowed-host entry does not parse.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{entry}` is not an allowed host ({problem}); write `api.example.com`, `api.example.com:8443` or `http://localhost:11434`"
+)]
+pub struct AllowedHostError {
+    entry: String,
+    problem: &'static str,
+}
+
+impl FromStr for AllowedHost {
+    type Err = AllowedHostError;
+
+    fn from_str(entry: &str) -> Result<Self, Self::Err> {
+        let error = |problem| AllowedHostError { entry: entry.to_owned(), problem };
+        let (rest, local, default_port) = match entry.split_once("://") {
+            Some(("https", rest)) => (rest, false, 443),
+            Some(("http", rest)) => (rest, true, 80),
+            Some(_) => return Err(error("only https, or http for a local upstream")),
+            None => (entry, false, 443),
+        };
+        let rest = rest.strip_suffix('/').unwrap_or(rest);
+        if rest.is_empty() || rest.contains(['/', '?', '#', '@', '*', ' ']) {
+            return Err(error("a host and an optional port, nothing else; no wildcards"));
+        }
+        let (host, port) = match rest.rsplit_once(':') {
+            Some((host, port)) => (host, port.parse().map_err(|_| error("the port is not a number"))?),
+            None => (rest, default_port),
+        };
+        if host.is_empty() {
+            return Err(error("the host is empty"));
+        }
+        Ok(Self { host: host.to_ascii_lowercase(), port, local })
+    }
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denial {
+    /// The host is not in both the manifest and the operator's list.
+    #[error("`{host}:{port}` is not an allowed destination for this plugin")]
+    HostNotAllowed {
+        /// The host asked for.
+        host: String,
+        /// The port asked for.
+        port: u16,
+    },
+    /// Plain http (or another scheme) to a host not marked local.
+    #[error("`{scheme}` is not allowed; plugins reach non-local hosts over https only")]
+    InsecureScheme {
+        /// The scheme asked for.
+        scheme: String,
+    },
+    /// The name resolved to an address inside the host's network.
+    #[error("`{host}` resolves to {address}, a {reason}")]
+    ForbiddenAddress {
+        /// The host asked for.
+        host: String,
+        /// The address it resolved to.
+        address: IpAddr,
+        /// Which kind of address.
+        reason: &'static str,
+    },
+}
+
+/// A destination that passed [`EgressPolicy::check`]; only the policy builds one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    host: String,
+    port: u16,
+    local: bool,
+}
+
+impl Destination {
+    /// The host.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Checks an address the host resolved for this destination.
+    ///
+    /// # Errors
+    ///
+    /// [`Denial::ForbiddenAddress`] unless the operator marked the host local.
+    pub fn check_address(&self, address: IpAddr) -> Result<(), Denial> {
+        match forbidden_reason(address) {
+            Some(reason) if !self.local => Err(Denial::ForbiddenAddress { host: self.host.clone(), address, reason }),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// The destinations one plugin may reach.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct EgressPolicy {
+    allowed: Vec<AllowedHost>,
+}
+
+impl EgressPolicy {
+    /// The operator's hosts that the manifest also lists (by host name).
+    pub fn new(manifest_hosts: &[String], operator_hosts: &[AllowedHost]) -> Self {
+        let allowed = operator_hosts
+            .iter()
+            .filter(|allowed| manifest_hosts.iter().any(|listed| listed.eq_ignore_ascii_case(&allowed.host)))
+            .cloned()
+            .collect();
+        Self { allowed }
+    }
+
+    /// Checks a request's scheme, host and port (the port defaults from the scheme).
+    ///
+    /// # Errors
+    ///
+    /// [`Denial::HostNotAllowed`] or [`Denial::InsecureScheme`].
+    pub fn check(&self, scheme: &str, host: &str, port: Option<u16>) -> Result<Destination, Denial> {
+        let scheme = scheme.to_ascii_lowercase();
+        let default_port = match scheme.as_str() {
+            "https" => 443,
+            "http" => 80,
+            _ => return Err(Denial::InsecureScheme { scheme }),
+        };
+        let host = host.trim_end_matches('.').to_ascii_lowercase();
+        let port = port.unwrap_or(default_port);
+        let allowed = self
+            .allowed
+            .iter()
+            .find(|allowed| allowed.host == host && allowed.port == port)
+            .ok_or_else(|| Denial::HostNotAllowed { host: host.clone(), port })?;
+        if scheme == "http" && !allowed.local {
+            return Err(Denial::InsecureScheme { scheme });
+        }
+        Ok(Destination { host, port, local: allowed.local })
+    }
+}
+
+impl fmt::Display for AllowedHost {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let scheme = if self.local { "http" } else { "https" };
+        write!(f, "{scheme}://{}:{}", self.host, self.port)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn hosts(entries: &[&str]) -> Vec<AllowedHost> {
+        entries.iter().map(|entry| entry.parse().expect("valid entry")).collect()
+    }
+
+    fn policy() -> EgressPolicy {
+        let manifest = vec!["api.openai.com".to_owned(), "localhost".to_owned(), "evil.example".to_owned()];
+        EgressPolicy::new(&manifest, &hosts(&["api.openai.com", "http://localhost:11434", "api.anthropic.com"]))
+    }
+
+    #[test]
+    fn entries_parse_with_their_defaults() {
+        assert_eq!(hosts(&["API.OpenAI.com"])[0].to_string(), "https://api.openai.com:443");
+        assert_eq!(hosts(&["https://api.example.com:8443/"])[0].to_string(), "https://api.example.com:8443");
+        assert_eq!(hosts(&["http://localhost:11434"])[0].to_string(), "http://localhost:11434");
+        for bad in ["*.openai.com", "ftp://x", "https://a.com/path", "https://user@a.com", "a.com:port", ""] {
+            let error = bad.parse::<AllowedHost>().unwrap_err().to_string();
+            assert!(error.starts_with(&format!("`{bad}` is not an allowed host")), "{error}");
+        }
+    }
+
+    #[test]
+    fn only_hosts_in_both_lists_are_allowed() {
+        let policy = policy();
+        assert_eq!(policy.check("https", "api.openai.com", None).map(|d| d.port()), Ok(443));
+        assert_eq!(
+            policy.check("HTTPS", "API.OPENAI.COM.", Some(443)).map(|d| d.host().to_owned()),
+            Ok("api.openai.com".into())
+        );
+        // In the operator's list but not the manifest's, and the other way round.
+        assert_eq!(
+            policy.check("https", "api.anthropic.com", None),
+            Err(Denial::HostNotAllowed { host: "api.anthropic.com".into(), port: 443 })
+        );
+        assert_eq!(
+            policy.check("https", "evil.example", None),
+            Err(Denial::HostNotAllowed { host: "evil.example".into(), port: 443 })
+        );
+        assert_eq!(
+            policy.check("https", "api.openai.com", Some(8443)),
+            Err(Denial::HostNotAllowed { host: "api.openai.com".into(), port: 8443 })
+        );
+    }
+
+    #[test]
+    fn plain_http_only_to_local_hosts() {
+        let policy = policy();
+        assert_eq!(
+            policy.check("http", "api.openai.com", Some(443)),
+            Err(Denial::InsecureScheme { scheme: "http".into() })
+        );
+        assert_eq!(
+            policy.check("gopher", "api.openai.com", None),
+            Err(Denial::InsecureScheme { scheme: "gopher".into() })
+        );
+        assert!(policy.check("http", "localhost", Some(11434)).is_ok());
+    }
+
+    #[test]
+    fn resolved_addresses_are_checked_unless_local() {
+        let policy = policy();
+        let openai = policy.check("https", "api.openai.com", None).expect("allowed");
+        assert_eq!(openai.check_address("104.18.6.192".parse().unwrap()), Ok(()));
+        assert_eq!(
+            openai.check_address("169.254.169.254".parse().unwrap()),
+            Err(Denial::ForbiddenAddress {
+                host: "api.openai.com".into(),
+                address: "169.254.169.254".parse().unwrap(),
+                reason: "cloud metadata address"
+            })
+        );
+        let ollama = policy.check("http", "localhost", Some(11434)).expect("allowed");
+        assert_eq!(ollama.check_address("127.0.0.1".parse().unwrap()), Ok(()));
+    }
+}
