@@ -34,7 +34,7 @@ use bindings::exports::airlock::plugin::sanitizer_api as api;
 pub use api::Stage;
 
 /// What a sanitizer says about itself (from its `manifest()` export).
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
 pub struct SanitizerManifest {
     /// Its name, by which operators and requests refer to it.
     pub name: String,
@@ -112,7 +112,8 @@ pub struct SanitizerPlugin {
 }
 
 impl SanitizerPlugin {
-    /// Links `component` and reads its manifest (one call, under `limits`).
+    /// Links `component` and reads its manifest (one call, under the default limits),
+    /// then applies the operator's `settings` for the name the manifest gives.
     ///
     /// # Errors
     ///
@@ -128,14 +129,7 @@ impl SanitizerPlugin {
         let pre = bindings::SanitizerPre::new(instance_pre).map_err(anyhow::Error::from)?;
         let mut plugin = Self {
             name: Arc::from("(loading)"),
-            manifest: SanitizerManifest {
-                name: String::new(),
-                version: String::new(),
-                description: String::new(),
-                stages: Vec::new(),
-                content_types: Vec::new(),
-                options: BTreeMap::new(),
-            },
+            manifest: SanitizerManifest::default(),
             engine: engine.clone(),
             pre,
             limits: Limits::default(),

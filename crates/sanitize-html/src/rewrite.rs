@@ -1,0 +1,581 @@
+//! The lol_html handlers that do the work.
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+
+use lol_html::html_content::{Comment, ContentType, TextChunk, TextType};
+use lol_html::send::{DocumentContentHandlers, Element, ElementContentHandlers, Settings};
+use lol_html::{HandlerResult, Selector};
+
+use crate::urls::{self, UrlKind};
+use crate::{Finding, Mode, Output, Policy, css, entities, lock};
+
+/// What replaces a removed element or conditional comment: an empty comment, so text
+/// on both sides can never join into new markup.
+const REMOVED: &str = "<!---->";
+
+/// How deep `<noscript>` contents are sanitized recursively before they are dropped.
+const MAX_NOSCRIPT_DEPTH: u32 = 4;
+
+const HTML_NS: &str = "http://www.w3.org/1999/xhtml";
+const SVG_NS: &str = "http://www.w3.org/2000/svg";
+
+/// The immutable settings of one rewriter.
+#[derive(Debug)]
+pub(crate) struct Config {
+    mode: Mode,
+    /// Lowercased allowlisted hosts.
+    hosts: Vec<String>,
+    /// `<noscript>` nesting depth of this rewriter (0 for the document itself).
+    depth: u32,
+    /// The policy, for nested rewriters.
+    policy: Policy,
+}
+
+impl Config {
+    pub(crate) fn new(policy: &Policy, depth: u32) -> Self {
+        Config {
+            mode: policy.mode,
+            hosts: policy
+                .script_hosts
+                .iter()
+                .map(|h| h.trim().to_ascii_lowercase())
+                .filter(|h| !h.is_empty())
+                .collect(),
+            depth,
+            policy: policy.clone(),
+        }
+    }
+}
+
+/// A text node being collected across chunks.
+#[derive(Debug, Default)]
+struct TextBuf {
+    text: String,
+    start: Option<u64>,
+    /// Whether some chunk of the node was already removed from the output.
+    held: bool,
+}
+
+impl TextBuf {
+    /// Adds `chunk`. Returns `None` while the node is incomplete (the chunk is then
+    /// removed from the output), or the whole node and its start offset.
+    fn collect(&mut self, chunk: &mut TextChunk<'_>) -> Option<(String, u64, bool)> {
+        if self.start.is_none() {
+            self.start = Some(chunk.source_location().bytes().start as u64);
+        }
+        self.text.push_str(chunk.as_str());
+        if chunk.last_in_text_node() {
+            let held = std::mem::take(&mut self.held);
+            let start = self.start.take().unwrap_or(0);
+            Some((std::mem::take(&mut self.text), start, held))
+        } else {
+            chunk.remove();
+            self.held = true;
+            None
+        }
+    }
+}
+
+/// A kept external script whose inline content is being removed (static mode).
+#[derive(Debug)]
+struct ClearScript {
+    offset: u64,
+    buf: TextBuf,
+}
+
+/// The mutable state shared by the handlers of one rewriter.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub(crate) findings: Vec<Finding>,
+    clear_script: Option<ClearScript>,
+    style: TextBuf,
+    noscript: TextBuf,
+}
+
+fn selector(s: &str) -> Cow<'static, Selector> {
+    Cow::Owned(s.parse().expect("static selector is valid"))
+}
+
+/// Builds the rewriter settings.
+pub(crate) fn settings(
+    config: Arc<Config>,
+    state: Arc<Mutex<State>>,
+    output: Arc<Mutex<Output>>,
+) -> Settings<'static, 'static> {
+    // Fail closed on markup lol_html cannot parse unambiguously.
+    let mut settings = Settings::new_send().with_strict(true);
+
+    let (c, s, o) = (config.clone(), state.clone(), output.clone());
+    settings = settings.append_element_content_handler((
+        selector("*"),
+        ElementContentHandlers::default().element(move |el: &mut Element<'_, '_>| {
+            lock(&o).set_mark();
+            on_element(el, &c, &s)
+        }),
+    ));
+
+    let (c, s) = (config.clone(), state.clone());
+    settings = settings.append_element_content_handler((
+        selector("style"),
+        ElementContentHandlers::default().text(move |t: &mut TextChunk<'_>| on_style_text(t, &c, &s)),
+    ));
+
+    let (c, s) = (config.clone(), state.clone());
+    settings = settings.append_element_content_handler((
+        selector("noscript"),
+        ElementContentHandlers::default().text(move |t: &mut TextChunk<'_>| on_noscript_text(t, &c, &s)),
+    ));
+
+    if config.mode == Mode::Static {
+        let s = state.clone();
+        settings = settings.append_element_content_handler((
+            selector("script"),
+            ElementContentHandlers::default().text(move |t: &mut TextChunk<'_>| on_script_text(t, &s)),
+        ));
+    }
+
+    let (s, o) = (state, output);
+    settings.append_document_content_handler(DocumentContentHandlers::default().comments(move |c: &mut Comment<'_>| {
+        lock(&o).set_mark();
+        on_comment(c, &s)
+    }))
+}
+
+/// Shortens a value for a message and escapes control characters.
+fn show(value: &str) -> String {
+    let clipped: String = if value.chars().count() > 60 {
+        value.chars().take(57).chain("...".chars()).collect()
+    } else {
+        value.to_string()
+    };
+    format!("{clipped:?}")
+}
+
+fn finding(rule: &'static str, message: String, offset: u64) -> Finding {
+    Finding { rule, message, offset: Some(offset) }
+}
+
+/// Elements removed with their content, with the rule and the reason.
+fn removed_element(tag: &str) -> Option<(&'static str, &'static str)> {
+    Some(match tag {
+        "iframe" | "frame" | "frameset" | "portal" | "fencedframe" => {
+            ("iframe", "frames load and run other documents (including `srcdoc`)")
+        }
+        "object" | "embed" | "applet" => ("plugin", "plugin content can run script"),
+        "base" => ("base", "`<base>` redirects every relative URL (and script) of the page"),
+        "foreignobject" => ("svg-foreign-object", "`<foreignObject>` embeds HTML inside SVG, a common filter bypass"),
+        "maction" => ("mathml-maction", "`<maction>` is a MathML script/navigation vector"),
+        _ => return None,
+    })
+}
+
+/// `http-equiv` values that are harmless (a meta CSP can only add restrictions).
+const HARMLESS_HTTP_EQUIV: &[&str] = &[
+    "content-type",
+    "content-language",
+    "x-ua-compatible",
+    "content-security-policy",
+    "default-style",
+    "x-dns-prefetch-control",
+];
+
+/// `<link rel>` values that make the browser fetch (or connect to) the `href`.
+const FETCHING_RELS: &[&str] = &[
+    "stylesheet",
+    "preload",
+    "modulepreload",
+    "prefetch",
+    "prerender",
+    "preconnect",
+    "dns-prefetch",
+    "manifest",
+    "serviceworker",
+    "compression-dictionary",
+];
+
+const ICON_RELS: &[&str] = &["icon", "apple-touch-icon", "apple-touch-icon-precomposed"];
+
+const ANIMATION_ELEMENTS: &[&str] = &["animate", "set", "animatetransform", "animatemotion", "animatecolor"];
+
+/// Attributes holding one URL.
+const URL_ATTRIBUTES: &[&str] = &[
+    "href",
+    "xlink:href",
+    "src",
+    "action",
+    "formaction",
+    "poster",
+    "background",
+    "cite",
+    "lowsrc",
+    "dynsrc",
+    "data",
+    "codebase",
+    "manifest",
+    "longdesc",
+    "classid",
+    "icon",
+    "profile",
+    "usemap",
+    "xml:base",
+];
+
+/// Attributes holding a list of URLs separated by whitespace (or commas).
+const URL_LIST_ATTRIBUTES: &[&str] = &["ping", "archive"];
+
+/// Attributes holding a `srcset`.
+const SRCSET_ATTRIBUTES: &[&str] = &["srcset", "imagesrcset"];
+
+fn rel_tokens(el: &Element<'_, '_>) -> Vec<String> {
+    el.get_attribute("rel")
+        .map(|r| entities::decode(&r).to_ascii_lowercase().split_ascii_whitespace().map(str::to_string).collect())
+        .unwrap_or_default()
+}
+
+/// Whether a raster `data:image/*` URL is fine in this attribute of this element.
+fn data_image_allowed(el: &Element<'_, '_>, tag: &str, attr: &str) -> bool {
+    match (tag, attr) {
+        ("img", "src" | "srcset") | ("source", "srcset") => true,
+        ("image", "href" | "xlink:href") => el.namespace_uri() == SVG_NS,
+        ("link", "href") => rel_tokens(el).iter().any(|r| ICON_RELS.contains(&r.as_str())),
+        _ => false,
+    }
+}
+
+fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Mutex<State>) -> HandlerResult {
+    let tag = el.tag_name();
+    let offset = el.source_location().bytes().start as u64;
+    let mut found = Vec::new();
+
+    let drop = |el: &mut Element<'_, '_>, found: &mut Vec<Finding>, rule, why: String| {
+        let what = if el.can_have_content() {
+            format!("removed <{tag}> element and its content: {why}")
+        } else {
+            format!("removed <{tag}> element: {why}")
+        };
+        el.replace(REMOVED, ContentType::Html);
+        found.push(finding(rule, what, offset));
+    };
+
+    if let Some((rule, why)) = removed_element(&tag) {
+        drop(el, &mut found, rule, why.to_string());
+    } else {
+        match tag.as_str() {
+            "script" => on_script(el, config, state, &mut found, &drop, offset),
+            "meta" => {
+                if let Some(v) = el.get_attribute("http-equiv") {
+                    let v = entities::decode(&v).trim().to_ascii_lowercase();
+                    if v == "refresh" {
+                        drop(
+                            el,
+                            &mut found,
+                            "meta-refresh",
+                            "`<meta http-equiv=refresh>` navigates the preview (possibly to a script URL)".to_string(),
+                        );
+                    } else if !HARMLESS_HTTP_EQUIV.contains(&v.as_str()) {
+                        drop(
+                            el,
+                            &mut found,
+                            "meta-http-equiv",
+                            format!("`http-equiv={}` overrides response headers", show(&v)),
+                        );
+                    }
+                }
+            }
+            "link" => {
+                let rels = rel_tokens(el);
+                if rels.iter().any(|r| r == "import") {
+                    drop(el, &mut found, "link-import", "HTML imports load and run another document".to_string());
+                } else if rels.iter().any(|r| FETCHING_RELS.contains(&r.as_str()))
+                    && let Some(href) = el.get_attribute("href")
+                {
+                    let d = entities::decode(&href);
+                    let kind = urls::classify(&d);
+                    if matches!(kind, UrlKind::Absolute | UrlKind::ProtocolRelative)
+                        && !urls::https_on_hosts(&d, &config.hosts)
+                    {
+                        drop(
+                            el,
+                            &mut found,
+                            "link-external",
+                            format!(
+                                "rel={} to {} is not https on an allowlisted host",
+                                show(&rels.join(" ")),
+                                show(&d)
+                            ),
+                        );
+                    }
+                }
+            }
+            t if ANIMATION_ELEMENTS.contains(&t) => {
+                if let Some(why) = dangerous_animation(el) {
+                    drop(el, &mut found, "svg-animate", why);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    if !el.removed() {
+        on_attributes(el, &tag, offset, &mut found);
+    }
+    if !found.is_empty() {
+        lock(state).findings.append(&mut found);
+    }
+    Ok(())
+}
+
+type Drop<'a> = dyn Fn(&mut Element<'_, '_>, &mut Vec<Finding>, &'static str, String) + 'a;
+
+fn on_script(
+    el: &mut Element<'_, '_>,
+    config: &Config,
+    state: &Mutex<State>,
+    found: &mut Vec<Finding>,
+    drop: &Drop<'_>,
+    offset: u64,
+) {
+    // Every script element decides afresh whether its text is being cleared.
+    lock(state).clear_script = None;
+    if el.namespace_uri() != HTML_NS {
+        drop(el, found, "svg-script", "scripts inside SVG/MathML are never needed for a preview".to_string());
+        return;
+    }
+    match el.get_attribute("src") {
+        None => {
+            if config.mode == Mode::Static {
+                drop(el, found, "script-inline", "inline scripts are not allowed in static mode".to_string());
+            }
+        }
+        Some(src) => {
+            let d = entities::decode(&src);
+            if !urls::https_on_hosts(&d, &config.hosts) {
+                drop(el, found, "script-external", format!("src={} is not https on an allowlisted host", show(&d)));
+            } else if config.mode == Mode::Static {
+                lock(state).clear_script = Some(ClearScript { offset, buf: TextBuf::default() });
+            }
+        }
+    }
+}
+
+/// Why an SVG animation element is dangerous, if it is.
+fn dangerous_animation(el: &Element<'_, '_>) -> Option<String> {
+    if let Some(name) = el.get_attribute("attributename") {
+        let n = entities::decode(&name).trim().to_ascii_lowercase();
+        if n.ends_with("href") || n.starts_with("on") || n == "src" {
+            return Some(format!("animating attributeName={} can turn a link or handler into script", show(&n)));
+        }
+    }
+    for attr in ["values", "to", "from", "by"] {
+        if let Some(v) = el.get_attribute(attr) {
+            let d: String = entities::decode(&v).chars().filter(|c| *c > ' ').collect::<String>().to_ascii_lowercase();
+            for scheme in ["javascript:", "vbscript:", "data:"] {
+                if d.contains(scheme) {
+                    return Some(format!("{attr}={} animates to a `{scheme}` URL", show(&v)));
+                }
+            }
+        }
+    }
+    None
+}
+
+/// Why one attribute is dangerous: the rule and the reason.
+fn dangerous_attribute(el: &Element<'_, '_>, tag: &str, name: &str, value: &str) -> Option<(&'static str, String)> {
+    if name.starts_with("on") {
+        return Some(("event-handler", "event handlers run script".to_string()));
+    }
+    if name == "srcdoc" {
+        return Some(("srcdoc", "`srcdoc` embeds a whole document".to_string()));
+    }
+    if name == "style" {
+        let decoded = entities::decode(value);
+        return css::check(&decoded, &[]).map(|t| (t.rule, format!("the CSS contains {}", t.what)));
+    }
+    let is_single = URL_ATTRIBUTES.contains(&name) || name.ends_with(":href");
+    let is_list = URL_LIST_ATTRIBUTES.contains(&name);
+    let is_srcset = SRCSET_ATTRIBUTES.contains(&name);
+    if !(is_single || is_list || is_srcset) {
+        return None;
+    }
+    let decoded = entities::decode(value);
+    let candidates: Vec<&str> = if is_srcset {
+        urls::srcset_urls(&decoded)
+    } else if is_list {
+        decoded.split(|c: char| c.is_ascii_whitespace() || c == ',').filter(|s| !s.is_empty()).collect()
+    } else {
+        vec![&decoded]
+    };
+    for url in candidates {
+        match urls::classify(url) {
+            UrlKind::Script => {
+                return Some(("javascript-url", "script URLs (javascript:, vbscript:) run script".to_string()));
+            }
+            UrlKind::DataImage if data_image_allowed(el, tag, name) => {}
+            UrlKind::DataImage | UrlKind::Data => {
+                return Some((
+                    "data-url",
+                    "`data:` URLs can carry documents and scripts (only raster images in image \
+                     attributes are kept)"
+                        .to_string(),
+                ));
+            }
+            UrlKind::Absolute | UrlKind::ProtocolRelative if name == "action" || name == "formaction" => {
+                return Some(("form-action", "forms must not submit to another origin".to_string()));
+            }
+            _ => {}
+        }
+    }
+    if tag == "use" && (name == "href" || name == "xlink:href") && !decoded.trim().starts_with('#') {
+        return Some(("svg-use-external", "`<use>` may only reference a `#fragment` of the same document".to_string()));
+    }
+    None
+}
+
+fn on_attributes(el: &mut Element<'_, '_>, tag: &str, offset: u64, found: &mut Vec<Finding>) {
+    let mut remove: Vec<String> = Vec::new();
+    for attr in el.attributes() {
+        let name = attr.name();
+        let value = attr.value();
+        if let Some((rule, why)) = dangerous_attribute(el, tag, &name, &value) {
+            let at = attr.name_source_location().map_or(offset, |l| l.bytes().start as u64);
+            found.push(finding(rule, format!("removed attribute {name}={} from <{tag}>: {why}", show(&value)), at));
+            if !remove.contains(&name) {
+                remove.push(name);
+            }
+        }
+    }
+    if remove.is_empty() {
+        return;
+    }
+    for name in &remove {
+        el.remove_attribute(name);
+    }
+    // lol_html cannot remove attributes whose names it would not accept for
+    // `set_attribute` (e.g. a leading `=`); never leave one behind.
+    if el.attributes().iter().any(|a| remove.contains(&a.name())) {
+        el.replace(REMOVED, ContentType::Html);
+        found.push(finding(
+            "unremovable-attribute",
+            format!("removed <{tag}> element: a dangerous attribute could not be removed on its own"),
+            offset,
+        ));
+    }
+}
+
+fn on_style_text(chunk: &mut TextChunk<'_>, config: &Config, state: &Mutex<State>) -> HandlerResult {
+    let mut st = lock(state);
+    let Some((text, start, held)) = st.style.collect(chunk) else {
+        return Ok(());
+    };
+    let threat = if chunk.text_type() == TextType::Data {
+        // SVG/MathML <style>: character references are decoded by the parser.
+        css::check(&entities::decode(&text), &config.hosts)
+    } else {
+        css::check(&text, &config.hosts)
+    };
+    match threat {
+        Some(t) => {
+            chunk.replace("", ContentType::Html);
+            st.findings.push(finding(
+                t.rule,
+                format!("removed the content of a <style> element: the CSS contains {}", t.what),
+                start,
+            ));
+        }
+        None if held => chunk.replace(&text, ContentType::Html),
+        None => {}
+    }
+    Ok(())
+}
+
+fn on_script_text(chunk: &mut TextChunk<'_>, state: &Mutex<State>) -> HandlerResult {
+    let mut st = lock(state);
+    let Some(clear) = st.clear_script.as_mut() else {
+        return Ok(());
+    };
+    let Some((text, _, held)) = clear.buf.collect(chunk) else {
+        return Ok(());
+    };
+    let offset = clear.offset;
+    st.clear_script = None;
+    if text.trim().is_empty() {
+        if held {
+            chunk.replace(&text, ContentType::Html);
+        }
+    } else {
+        chunk.replace("", ContentType::Html);
+        st.findings.push(finding(
+            "script-inline",
+            format!(
+                "removed the inline content of an external <script> ({} bytes): inline \
+                 scripts are not allowed in static mode",
+                text.len()
+            ),
+            offset,
+        ));
+    }
+    Ok(())
+}
+
+fn on_noscript_text(chunk: &mut TextChunk<'_>, config: &Config, state: &Mutex<State>) -> HandlerResult {
+    // Only raw text (a scripting parser's view) needs a second look; inside SVG the
+    // content is ordinary markup that the other handlers see anyway.
+    if chunk.text_type() != TextType::RawText {
+        return Ok(());
+    }
+    let (text, start, held) = {
+        let mut st = lock(state);
+        match st.noscript.collect(chunk) {
+            Some(t) => t,
+            None => return Ok(()),
+        }
+    };
+    if text.is_empty() {
+        return Ok(());
+    }
+    if config.depth >= MAX_NOSCRIPT_DEPTH {
+        chunk.replace("", ContentType::Html);
+        lock(state).findings.push(finding(
+            "noscript-nesting",
+            "removed the content of a <noscript> element: nested too deeply".to_string(),
+            start,
+        ));
+        return Ok(());
+    }
+    // A browser without scripting parses this text as markup: sanitize it as such.
+    let inner = crate::sanitize_with(&text, Arc::new(Config::new(&config.policy, config.depth + 1)));
+    let mut st = lock(state);
+    st.findings.extend(inner.findings.into_iter().map(|mut f| {
+        f.offset = f.offset.map(|o| o + start);
+        f
+    }));
+    let breaks_out = inner.text.as_bytes().windows(b"</noscript".len()).any(|w| w.eq_ignore_ascii_case(b"</noscript"));
+    if breaks_out {
+        chunk.replace("", ContentType::Html);
+        st.findings.push(finding(
+            "noscript-breakout",
+            "removed the content of a <noscript> element: once sanitized it would close the \
+             element early"
+                .to_string(),
+            start,
+        ));
+    } else if inner.text != text || held {
+        chunk.replace(&inner.text, ContentType::Html);
+    }
+    Ok(())
+}
+
+fn on_comment(comment: &mut Comment<'_>, state: &Mutex<State>) -> HandlerResult {
+    let text = comment.text();
+    let t = text.trim_start().to_ascii_lowercase();
+    if t.starts_with("[if") || t.starts_with("[endif") {
+        comment.replace(REMOVED, ContentType::Html);
+        lock(state).findings.push(finding(
+            "conditional-comment",
+            format!("removed conditional comment {}: IE ran its content as markup", show(&text)),
+            comment.source_location().bytes().start as u64,
+        ));
+    }
+    Ok(())
+}
