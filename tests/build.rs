@@ -20,6 +20,10 @@ const WASIP2_GUESTS: &[&str] = &[
     "guest-hostile-forbidden-imports",
 ];
 
+/// Provider guests, built like integrators build theirs (std, `wasm32-wasip2`); a
+/// separate cargo invocation, since the world is a feature of `airlock-pdk`.
+const WASIP2_PROVIDERS: &[&str] = &["guest-hostile-provider"];
+
 /// Guests built like the bundled plugins (no imports at all).
 const BARE_GUESTS: &[&str] = &["guest-noop"];
 
@@ -34,6 +38,7 @@ fn main() {
         assert!(
             NOT_GUESTS.contains(&name.as_str())
                 || WASIP2_GUESTS.contains(&package.as_str())
+                || WASIP2_PROVIDERS.contains(&package.as_str())
                 || BARE_GUESTS.contains(&package.as_str()),
             "tests/guests/{name} is not listed in tests/build.rs"
         );
@@ -41,6 +46,7 @@ fn main() {
     let watched = ["tests/guests", "crates/pdk", "wit"];
     let mut components = build_guests(GuestTarget::Wasip2, WASIP2_GUESTS, &watched);
     components.extend(build_guests(GuestTarget::Bare, BARE_GUESTS, &watched));
+    components.extend(build_guests(GuestTarget::Wasip2, WASIP2_PROVIDERS, &watched));
 
     let mut generated = String::new();
     for (package, path) in &components {

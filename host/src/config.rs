@@ -14,7 +14,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
-use crate::runtime::{EngineConfig, Limits, PluginSettings};
+use crate::runtime::{
+    AllowedHost, DEFAULT_PROVIDER_LIMITS, EgressLimits, EngineConfig, Limits, LimitsPatch, PluginSettings,
+    ProviderManifest, ProviderSettings, Settings,
+};
 
 /// Everything the server and the CLI read from configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +39,10 @@ pub struct Config {
     pub plugins: Vec<PathBuf>,
     /// Settings per sanitizer, by name (e.g. `[sanitizers.html]`).
     pub sanitizers: BTreeMap<String, SanitizerConfig>,
+    /// Settings per provider, by name (e.g. `[providers.openai]`).
+    pub providers: BTreeMap<String, ProviderConfig>,
+    /// Settings shared by every provider's egress gate.
+    pub egress: EgressConfig,
 }
 
 impl Default for Config {
@@ -48,6 +55,8 @@ impl Default for Config {
             engine: EngineConfig::default(),
             plugins: Vec::new(),
             sanitizers: BTreeMap::new(),
+            providers: BTreeMap::new(),
+            egress: EgressConfig::default(),
         }
     }
 }
@@ -62,8 +71,66 @@ pub struct SanitizerConfig {
     pub options: BTreeMap<String, String>,
 }
 
+/// Operator settings for one provider.
+///
+/// Which hosts it may reach: `hosts` when given; otherwise, for a bundled provider, the
+/// hosts its manifest lists, and for any other provider none. The host of `base_url`
+/// is always added. Either way only hosts the manifest also lists are reachable (a
+/// manifest listing `*`, like `openai-compatible`'s, accepts the operator's choice).
+#[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ProviderConfig {
+    /// The key, e.g. from `AIRLOCK_PROVIDERS__OPENAI__API_KEY`. Never logged.
+    pub api_key: Option<String>,
+    /// The base URL the provider sends to (e.g. `http://localhost:11434/v1` for Ollama).
+    pub base_url: Option<String>,
+    /// Hosts it may reach: `api.example.com`, `api.example.com:8443`, or
+    /// `http://localhost:11434` for plain http.
+    pub hosts: Option<Vec<AllowedHost>>,
+    /// Hosts it may reach that resolve to internal addresses (loopback, private, ...),
+    /// e.g. a self-hosted model server; `http://` entries are local anyway.
+    pub local_hosts: Vec<AllowedHost>,
+    /// Hosts the key may be sent to; by default every host it may reach.
+    pub credential_hosts: Option<Vec<AllowedHost>>,
+    /// Its resource limits (each field defaults to the provider default).
+    pub limits: LimitsPatch,
+    /// Caps on its outgoing requests.
+    pub egress: EgressLimits,
+}
+
+impl std::fmt::Debug for ProviderConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ProviderConfig")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("base_url", &self.base_url)
+            .field("hosts", &self.hosts)
+            .field("local_hosts", &self.local_hosts)
+            .field("credential_hosts", &self.credential_hosts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Settings every provider's egress gate shares.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EgressConfig {
+    /// PEM files of CA certificates to trust besides the system's roots (a private CA,
+    /// a test CA).
+    pub extra_ca_files: Vec<PathBuf>,
+}
+
 /// Top-level keys, so unrelated `AIRLOCK_*` variables are not mistaken for settings.
-const KEYS: &[&str] = &["listen", "data_dir", "max_body_kib", "shutdown_grace_secs", "engine", "plugins", "sanitizers"];
+const KEYS: &[&str] = &[
+    "listen",
+    "data_dir",
+    "max_body_kib",
+    "shutdown_grace_secs",
+    "engine",
+    "plugins",
+    "sanitizers",
+    "providers",
+    "egress",
+];
 
 impl Config {
     /// Loads the layers; `file` must exist when given. `overrides` are flag values.
@@ -90,10 +157,63 @@ impl Config {
         PluginSettings { limits: config.limits, options: config.options }
     }
 
+    /// The settings for a provider with `manifest`; see [`ProviderConfig`] for the
+    /// defaults.
+    ///
+    /// # Errors
+    ///
+    /// When `base_url` is not an http(s) URL with a host.
+    pub fn provider_settings(&self, manifest: &ProviderManifest, bundled: bool) -> anyhow::Result<ProviderSettings> {
+        let config = self.providers.get(&manifest.name).cloned().unwrap_or_default();
+        // Local entries first: where one names the same host and port as another, the
+        // local one decides.
+        let mut hosts: Vec<AllowedHost> = config.local_hosts.into_iter().map(AllowedHost::into_local).collect();
+        hosts.extend(match config.hosts {
+            Some(hosts) => hosts,
+            None if bundled => {
+                manifest.hosts.iter().filter(|host| *host != "*").filter_map(|h| h.parse().ok()).collect()
+            }
+            None => Vec::new(),
+        });
+        if let Some(base_url) = &config.base_url {
+            let host = base_url_host(base_url)
+                .with_context(|| format!("`providers.{}.base_url` = `{base_url}`", manifest.name))?;
+            hosts.push(host);
+        }
+        let credential_hosts = config.credential_hosts.unwrap_or_else(|| hosts.clone());
+        Ok(ProviderSettings {
+            limits: Some(config.limits.over(DEFAULT_PROVIDER_LIMITS)),
+            base_url: config.base_url,
+            hosts,
+            api_key: config.api_key,
+            credential_hosts,
+            egress: config.egress,
+        })
+    }
+
     /// Where compiled plugin code is cached.
     pub fn code_cache_dir(&self) -> PathBuf {
         self.data_dir.join("code-cache")
     }
+}
+
+impl Settings for &Config {
+    fn sanitizer(&self, name: &str) -> PluginSettings {
+        self.sanitizer_settings(name)
+    }
+
+    fn provider(&self, manifest: &ProviderManifest, bundled: bool) -> anyhow::Result<ProviderSettings> {
+        self.provider_settings(manifest, bundled)
+    }
+}
+
+/// The allowed-host entry for a base URL's scheme, host and port.
+fn base_url_host(base_url: &str) -> anyhow::Result<AllowedHost> {
+    let (scheme, rest) = base_url.split_once("://").context("it is not an absolute URL")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+    anyhow::ensure!(matches!(scheme, "http" | "https"), "only http and https base URLs are supported");
+    anyhow::ensure!(!authority.is_empty() && !authority.contains('@'), "it names no host (or has credentials in it)");
+    Ok(format!("{scheme}://{authority}").parse()?)
 }
 
 #[cfg(test)]

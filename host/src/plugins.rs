@@ -7,7 +7,7 @@ use anyhow::Context;
 
 use crate::bundled::BUNDLED;
 use crate::config::Config;
-use crate::runtime::{LoadedPlugin, Runtime};
+use crate::runtime::{EgressEnvironment, LoadedPlugin, Runtime};
 
 /// Loaded plugins by name.
 pub struct Plugins {
@@ -27,14 +27,14 @@ impl Plugins {
         let mut by_name = BTreeMap::new();
         for (package, bytes) in BUNDLED {
             let plugin = runtime
-                .load(bytes, "bundled", |name| config.sanitizer_settings(name))
+                .load(bytes, "bundled", config)
                 .await
                 .with_context(|| format!("loading the bundled plugin {package}"))?;
-            by_name.insert(plugin.sanitizer.name().to_owned(), plugin);
+            by_name.insert(plugin.name().to_owned(), plugin);
         }
         for path in &config.plugins {
             let plugin = load_file(runtime, config, path).await?;
-            let name = plugin.sanitizer.name().to_owned();
+            let name = plugin.name().to_owned();
             if let Some(replaced) = by_name.insert(name.clone(), plugin) {
                 tracing::info!(plugin = %name, replaced = %replaced.source, by = %path.display(), "configured plugin replaces another");
             }
@@ -63,6 +63,23 @@ impl Plugins {
     }
 }
 
+/// The runtime the config describes: engine, code cache and egress environment.
+///
+/// # Errors
+///
+/// When the engine cannot be built, the cache directory is unusable or a CA file
+/// cannot be read.
+pub fn runtime(config: &Config) -> anyhow::Result<Runtime> {
+    let mut egress = EgressEnvironment::default();
+    for file in &config.egress.extra_ca_files {
+        let pem = std::fs::read(file).with_context(|| format!("reading the CA file {}", file.display()))?;
+        let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+            .with_context(|| format!("the CA file {} holds no valid PEM certificate", file.display()))?;
+        egress.extra_roots.extend(certificates);
+    }
+    Ok(Runtime::new(&config.engine, Some(&config.code_cache_dir()))?.with_egress(egress))
+}
+
 /// Loads one plugin file with the config's settings for its name.
 ///
 /// # Errors
@@ -71,7 +88,7 @@ impl Plugins {
 pub async fn load_file(runtime: &Runtime, config: &Config, path: &Path) -> anyhow::Result<LoadedPlugin> {
     let bytes = std::fs::read(path).with_context(|| format!("reading the plugin {}", path.display()))?;
     runtime
-        .load(&bytes, &path.display().to_string(), |name| config.sanitizer_settings(name))
+        .load(&bytes, &path.display().to_string(), config)
         .await
         .with_context(|| format!("loading the plugin {}", path.display()))
 }
@@ -92,20 +109,19 @@ pub struct PluginSummary<'a> {
     /// Its imports, as declared.
     pub imports: &'a [String],
     /// Its manifest.
-    pub manifest: &'a crate::runtime::SanitizerManifest,
+    pub manifest: serde_json::Value,
 }
 
 impl<'a> From<&'a LoadedPlugin> for PluginSummary<'a> {
     fn from(plugin: &'a LoadedPlugin) -> Self {
-        let manifest = plugin.sanitizer.manifest();
         Self {
-            name: &manifest.name,
-            kind: crate::runtime::World::Sanitizer,
-            version: &manifest.version,
+            name: plugin.name(),
+            kind: plugin.world(),
+            version: plugin.version(),
             sha256: &plugin.sha256,
             source: &plugin.source,
             imports: &plugin.interfaces.imports,
-            manifest,
+            manifest: plugin.manifest_json(),
         }
     }
 }

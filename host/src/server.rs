@@ -30,11 +30,20 @@ impl Server {
     ///
     /// When a plugin is refused, the data directory is unusable or the address is taken.
     pub async fn bind(config: &Config) -> anyhow::Result<Self> {
-        let runtime = Arc::new(Runtime::new(&config.engine, Some(&config.code_cache_dir()))?);
+        Self::bind_with(config, crate::plugins::runtime(config)?).await
+    }
+
+    /// As [`Server::bind`], with a runtime built by the caller (e.g. with a test
+    /// resolver and a test CA for its egress gates).
+    ///
+    /// # Errors
+    ///
+    /// As [`Server::bind`].
+    pub async fn bind_with(config: &Config, runtime: Runtime) -> anyhow::Result<Self> {
+        let runtime = Arc::new(runtime);
         let plugins = Plugins::load(&runtime, config).await?;
         for plugin in plugins.iter() {
-            let manifest = plugin.sanitizer.manifest();
-            tracing::info!(plugin = %manifest.name, version = %manifest.version, sha256 = %plugin.sha256, source = %plugin.source, "plugin loaded");
+            tracing::info!(plugin = %plugin.name(), kind = %plugin.world(), version = %plugin.version(), sha256 = %plugin.sha256, source = %plugin.source, "plugin loaded");
         }
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;

@@ -78,10 +78,15 @@ fn plugin_list_names_every_bundled_plugin() {
     let list: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let names: Vec<&str> =
         list["plugins"].as_array().expect("plugins").iter().filter_map(|p| p["name"].as_str()).collect();
-    assert_eq!(names, ["html", "secrets"]);
+    assert_eq!(names, ["anthropic", "gemini", "html", "openai", "openai-compatible", "secrets"]);
     for plugin in list["plugins"].as_array().expect("plugins") {
-        assert_eq!(plugin["kind"], "sanitizer");
-        assert_eq!(plugin["imports"], serde_json::json!([]));
+        if ["html", "secrets"].contains(&plugin["name"].as_str().unwrap_or_default()) {
+            assert_eq!(plugin["kind"], "sanitizer");
+            assert_eq!(plugin["imports"], serde_json::json!([]));
+        } else {
+            assert_eq!(plugin["kind"], "provider");
+            assert!(plugin["manifest"]["credential"].is_string(), "{plugin}");
+        }
         assert_eq!(plugin["sha256"].as_str().map(str::len), Some(64));
     }
 }

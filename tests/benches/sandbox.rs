@@ -43,7 +43,9 @@ fn native_noop(content: &str) -> Verdict {
 }
 
 fn load(tokio: &tokio::runtime::Runtime, runtime: &Runtime, bytes: &[u8]) -> std::sync::Arc<SanitizerPlugin> {
-    tokio.block_on(runtime.load(bytes, "bench", |_| PluginSettings::default())).expect("plugin loads").sanitizer
+    let plugin =
+        tokio.block_on(runtime.load(bytes, "bench", |_: &str| PluginSettings::default())).expect("plugin loads");
+    plugin.sanitizer().expect("a sanitizer").clone()
 }
 
 fn main() {

@@ -19,11 +19,11 @@ fn runtime() -> Runtime {
 
 async fn load(runtime: &Runtime, path: &str, limits: Limits) -> Result<LoadedPlugin, LoadError> {
     let bytes = std::fs::read(path).expect("guest component");
-    runtime.load(&bytes, path, |_| PluginSettings { limits, options: BTreeMap::new() }).await
+    runtime.load(&bytes, path, |_: &str| PluginSettings { limits, options: BTreeMap::new() }).await
 }
 
 async fn sanitizer(runtime: &Runtime, path: &str) -> Arc<SanitizerPlugin> {
-    load(runtime, path, TEST_LIMITS).await.expect("guest loads").sanitizer
+    load(runtime, path, TEST_LIMITS).await.expect("guest loads").sanitizer().expect("a sanitizer").clone()
 }
 
 fn request() -> SanitizeRequest {
@@ -94,7 +94,12 @@ async fn stack_overflow_fails_the_call() {
 async fn giant_output_is_refused_and_its_log_flood_dropped() {
     let runtime = runtime();
     let limits = Limits { memory_mib: 64, cpu_ms: 5_000, ..TEST_LIMITS };
-    let plugin = load(&runtime, guests::HOSTILE_GIANT_OUTPUT, limits).await.expect("loads").sanitizer;
+    let plugin = load(&runtime, guests::HOSTILE_GIANT_OUTPUT, limits)
+        .await
+        .expect("loads")
+        .sanitizer()
+        .expect("a sanitizer")
+        .clone();
     let error = failure_of(&plugin).await;
     assert_eq!(error.failure, Failure::OutputTooLarge { size: 24 << 20, limit: 16 << 20 });
 }

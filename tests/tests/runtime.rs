@@ -29,12 +29,24 @@ fn compiled_code_is_cached_across_restarts() {
 }
 
 #[test]
-fn bundled_plugins_are_sanitizers_that_import_nothing() {
+fn bundled_plugins_import_only_what_their_world_serves() {
     let runtime = Runtime::new(&EngineConfig::default(), None).expect("runtime");
     for (package, bytes) in BUNDLED {
         let checked = runtime.check(bytes).expect("bundled plugins load");
-        assert_eq!(checked.world, World::Sanitizer, "{package}");
-        assert_eq!(checked.interfaces.imports, Vec::<String>::new(), "{package}");
+        if package.contains("-sanitizer-") {
+            assert_eq!(checked.world, World::Sanitizer, "{package}");
+            assert_eq!(checked.interfaces.imports, Vec::<String>::new(), "{package}");
+        } else {
+            assert_eq!(checked.world, World::Provider, "{package}");
+            for import in &checked.interfaces.imports {
+                let network_only = ["wasi:http/", "wasi:io/", "wasi:clocks/monotonic-clock"];
+                assert!(network_only.iter().any(|prefix| import.starts_with(prefix)), "{package} imports {import}");
+            }
+            assert!(
+                checked.interfaces.imports.iter().any(|i| i.starts_with("wasi:http/outgoing-handler")),
+                "{package}"
+            );
+        }
     }
 }
 
@@ -44,8 +56,14 @@ async fn a_stream_through_the_sandbox_equals_the_whole_text() {
     let request = SanitizeRequest { stage: Stage::Output, content_type: "text/html".into(), options: BTreeMap::new() };
     let page = "<html><body><h1 class=\"text-3xl\">Hi</h1><img src=x onerror=alert(1)>\
                 <script>steal()</script><p>key: sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz0123</p></body></html>";
-    for (package, bytes) in BUNDLED {
-        let plugin = runtime.load(bytes, "bundled", |_| PluginSettings::default()).await.expect("loads").sanitizer;
+    for (package, bytes) in BUNDLED.iter().filter(|(package, _)| package.contains("-sanitizer-")) {
+        let plugin = runtime
+            .load(bytes, "bundled", |_: &str| PluginSettings::default())
+            .await
+            .expect("loads")
+            .sanitizer()
+            .expect("a sanitizer")
+            .clone();
         let whole = match plugin.sanitize(page, &request).await.expect("whole") {
             Verdict::Rewritten { text, .. } => text,
             other => panic!("{package}: expected a rewrite, got {other:?}"),
@@ -63,12 +81,18 @@ async fn a_stream_through_the_sandbox_equals_the_whole_text() {
 #[tokio::test]
 async fn an_unknown_option_is_the_callers_error() {
     let runtime = Runtime::new(&EngineConfig::default(), None).expect("runtime");
-    let plugin = runtime.load(html_bytes(), "bundled", |_| PluginSettings::default()).await.expect("loads").sanitizer;
+    let plugin = runtime
+        .load(html_bytes(), "bundled", |_: &str| PluginSettings::default())
+        .await
+        .expect("loads")
+        .sanitizer()
+        .expect("a sanitizer")
+        .clone();
     let options = BTreeMap::from([("mode".to_owned(), "dynamic".to_owned())]);
     let request = SanitizeRequest { stage: Stage::Output, content_type: "text/html".into(), options };
     let error = plugin.sanitize("<p>x</p>", &request).await.expect_err("bad mode");
     assert_eq!(
         error.to_string(),
-        "plugin `html` reported an invalid request: unknown mode `dynamic`; expected `static` or `app`"
+        "plugin `html` reported an invalid request: unknown sanitizer mode \"dynamic\": expected one of \"static\", \"app\""
     );
 }

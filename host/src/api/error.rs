@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::request_id::current_request_id;
-use crate::runtime::{CallError, Failure, Reported};
+use crate::runtime::{CallError, Failure, Refusal, Reported};
 
 /// An error answered to a client.
 #[derive(Debug)]
@@ -46,7 +46,14 @@ impl From<CallError> for ApiError {
         let (status, kind) = match &error.failure {
             Failure::Reported(Reported::InvalidRequest(_)) => (StatusCode::BAD_REQUEST, "invalid_request"),
             Failure::Reported(Reported::Denied(_)) => (StatusCode::FORBIDDEN, "plugin_denied"),
-            Failure::Reported(Reported::Upstream { .. }) => (StatusCode::BAD_GATEWAY, "upstream_error"),
+            Failure::Reported(Reported::Upstream { status, .. }) => (upstream_status(*status), "upstream_error"),
+            Failure::Egress(Refusal::Denied(_)) => (StatusCode::FORBIDDEN, "egress_denied"),
+            Failure::Egress(Refusal::RequestTooLarge { .. }) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "egress_request_too_large")
+            }
+            Failure::Egress(Refusal::ResponseTooLarge { .. }) => {
+                (StatusCode::BAD_GATEWAY, "upstream_response_too_large")
+            }
             Failure::Reported(Reported::Internal(_)) => (StatusCode::INTERNAL_SERVER_ERROR, "plugin_error"),
             Failure::Busy => (StatusCode::SERVICE_UNAVAILABLE, "busy"),
             Failure::Limit(_) | Failure::WallClock { .. } => {
@@ -61,11 +68,39 @@ impl From<CallError> for ApiError {
     }
 }
 
+/// The status to answer for an upstream's error status: the client's own mistakes and
+/// rate limits keep theirs (a caller's own key may be wrong), everything else is 502.
+fn upstream_status(status: u16) -> StatusCode {
+    match status {
+        400 | 401 | 403 | 404 | 413 | 422 | 429 | 504 => {
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_GATEWAY)
+        }
+        _ => StatusCode::BAD_GATEWAY,
+    }
+}
+
+impl ApiError {
+    /// The JSON body: `{ "error": { "type", "message", "request_id" } }`.
+    pub fn json(&self) -> serde_json::Value {
+        json!({ "error": { "type": self.kind, "message": self.message, "request_id": current_request_id() } })
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let body = json!({
-            "error": { "type": self.kind, "message": self.message, "request_id": current_request_id() }
-        });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(self.json())).into_response();
+        if self.status == StatusCode::TOO_MANY_REQUESTS
+            && let Some(seconds) = retry_after(&self.message)
+        {
+            response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
+}
+
+/// The seconds of an upstream's `retry-after`, as providers quote it in their message
+/// (`... (retry after 7 s)`).
+fn retry_after(message: &str) -> Option<u32> {
+    let (_, rest) = message.rsplit_once("(retry after ")?;
+    rest.strip_suffix(" s)")?.parse().ok()
 }

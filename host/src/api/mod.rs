@@ -2,12 +2,15 @@
 //!
 //! - `GET /healthz`, `GET /readyz`: liveness and readiness ([`health`]);
 //! - `GET /v1/plugins`: the loaded plugins; `POST /v1/sanitize`: run a sanitizer
-//!   ([`sanitize`]).
+//!   ([`sanitize`]);
+//! - `GET /v1/providers`, `POST /v1/providers/{name}/generate`: the providers, and a
+//!   streamed generation through one ([`generate`]).
 //!
 //! Every error is JSON (`{ "error": { "type", "message", "request_id" } }`, see
 //! [`ApiError`]) and every response carries `x-request-id`.
 
 mod error;
+mod generate;
 mod health;
 mod json;
 mod request_id;
@@ -21,6 +24,7 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 
 pub use error::ApiError;
+pub use generate::OWN_KEY_HEADER;
 pub use json::ApiJson;
 pub use request_id::REQUEST_ID_HEADER;
 
@@ -45,6 +49,8 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/readyz", get(health::readyz))
         .route("/v1/plugins", get(sanitize::list_plugins))
         .route("/v1/sanitize", post(sanitize::sanitize))
+        .route("/v1/providers", get(generate::list_providers))
+        .route("/v1/providers/{name}/generate", post(generate::generate))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(axum::middleware::from_fn(request_id::assign))

@@ -48,7 +48,9 @@ pub async fn sanitize(
         .plugins
         .get(&body.plugin)
         .ok_or_else(|| ApiError::not_found(format!("no plugin called `{}` is loaded", body.plugin)))?;
-    let sanitizer = &plugin.sanitizer;
+    let sanitizer = plugin
+        .sanitizer()
+        .ok_or_else(|| ApiError::invalid_request(format!("`{}` is a provider, not a sanitizer", body.plugin)))?;
     let manifest = sanitizer.manifest();
     let (stage, stage_name) = match body.stage {
         StageName::Input => (Stage::Input, "input"),

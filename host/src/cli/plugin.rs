@@ -9,7 +9,7 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::plugins::{PluginSummary, Plugins};
-use crate::runtime::{LoadError, Runtime, World};
+use crate::runtime::{LoadError, Runtime};
 
 #[derive(Debug, Subcommand)]
 pub(super) enum PluginCommand {
@@ -68,12 +68,9 @@ async fn inspect(runtime: &Runtime, config: &Config, file: &PathBuf, json: bool)
         Err(error) => return refused(file, &error, json),
     };
     let source = file.display().to_string();
-    let manifest = match checked.world {
-        World::Sanitizer => match runtime.load(&bytes, &source, |name| config.sanitizer_settings(name)).await {
-            Ok(plugin) => Some(serde_json::to_value(plugin.sanitizer.manifest())?),
-            Err(error) => return refused(file, &error, json),
-        },
-        World::Provider => None,
+    let manifest = match runtime.load(&bytes, &source, config).await {
+        Ok(plugin) => plugin.manifest_json(),
+        Err(error) => return refused(file, &error, json),
     };
     let imports_text = if checked.interfaces.imports.is_empty() {
         "(none)".to_owned()
@@ -92,10 +89,7 @@ async fn inspect(runtime: &Runtime, config: &Config, file: &PathBuf, json: bool)
         println!("sha256:   {}", checked.sha256);
         println!("imports:\n  {imports_text}");
         println!("exports:\n  {}", checked.interfaces.exports.join("\n  "));
-        match manifest {
-            Some(manifest) => println!("manifest: {}", serde_json::to_string_pretty(&manifest)?),
-            None => println!("manifest: (provider plugins are started once the egress gate is available)"),
-        }
+        println!("manifest: {}", serde_json::to_string_pretty(&manifest)?);
     }
     Ok(ExitCode::SUCCESS)
 }

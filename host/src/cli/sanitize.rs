@@ -11,7 +11,7 @@ use serde_json::json;
 
 use crate::config::Config;
 use crate::plugins::{Plugins, load_file};
-use crate::runtime::{Runtime, SanitizeRequest, Stage, Verdict};
+use crate::runtime::{SanitizeRequest, Stage, Verdict};
 
 /// Exit status when the sanitizer blocks the text.
 const EXIT_BLOCKED: u8 = 3;
@@ -49,12 +49,13 @@ fn parse_option(raw: &str) -> Result<(String, String), String> {
 
 impl SanitizeArgs {
     pub(super) async fn run(self, config: &Config) -> anyhow::Result<ExitCode> {
-        let runtime = Runtime::new(&config.engine, Some(&config.code_cache_dir()))?;
+        let runtime = crate::plugins::runtime(config)?;
         let plugin = if Path::new(&self.plugin).is_file() {
             load_file(&runtime, config, Path::new(&self.plugin)).await?
         } else {
             let plugins = Plugins::load(&runtime, config).await?;
-            let known: Vec<String> = plugins.iter().map(|p| p.sanitizer.name().to_owned()).collect();
+            let known: Vec<String> =
+                plugins.iter().filter(|p| p.sanitizer().is_some()).map(|p| p.name().to_owned()).collect();
             plugins.get(&self.plugin).cloned().with_context(|| {
                 format!("no plugin called `{}` (loaded: {}; or pass a .wasm file)", self.plugin, known.join(", "))
             })?
@@ -66,7 +67,9 @@ impl SanitizeArgs {
         if let Some(mode) = self.mode {
             options.insert("mode".into(), mode);
         }
-        let manifest = plugin.sanitizer.manifest();
+        let sanitizer =
+            plugin.sanitizer().with_context(|| format!("`{}` is a provider, not a sanitizer", plugin.name()))?;
+        let manifest = sanitizer.manifest();
         let content_type = self
             .content_type
             .or_else(|| manifest.content_types.first().cloned())
@@ -76,7 +79,7 @@ impl SanitizeArgs {
             StageArg::Output => Stage::Output,
         };
         let request = SanitizeRequest { stage, content_type, options };
-        let verdict = plugin.sanitizer.sanitize(&input, &request).await?;
+        let verdict = sanitizer.sanitize(&input, &request).await?;
 
         let (text, report, code) = match verdict {
             Verdict::Pass => (Some(input), json!({ "verdict": "pass", "findings": [] }), ExitCode::SUCCESS),

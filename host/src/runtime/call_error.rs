@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use wasmtime::{PoolConcurrencyLimitError, Trap};
 
+use super::egress::Refusal;
 use super::guest_log::CallLog;
 use super::limits::LimitExceeded;
 
@@ -55,6 +56,10 @@ pub enum Failure {
     /// No instance slot was free.
     #[error("could not start: every plugin instance slot is busy")]
     Busy,
+    /// The egress gate refused one of its requests (or cut off a response); this is
+    /// reported instead of whatever the plugin made of the refusal.
+    #[error("was stopped by the egress gate: {0}")]
+    Egress(Refusal),
     /// The plugin reported an error of its own.
     #[error("reported {0}")]
     Reported(Reported),

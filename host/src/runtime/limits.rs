@@ -50,6 +50,41 @@ pub struct Limits {
 pub const DEFAULT_SANITIZER_LIMITS: Limits =
     Limits { memory_mib: 64, cpu_ms: 2_000, wall_ms: 5_000, output_mib: 16, log_kib: 16 };
 
+/// The defaults for providers: a call (one `next` of a stream) may wait on the
+/// upstream for as long as the egress gate's first-byte deadline.
+pub const DEFAULT_PROVIDER_LIMITS: Limits =
+    Limits { memory_mib: 64, cpu_ms: 2_000, wall_ms: 120_000, output_mib: 16, log_kib: 16 };
+
+/// Limits as an operator writes them: each field left out keeps the default of the
+/// plugin's kind ([`LimitsPatch::over`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LimitsPatch {
+    /// See [`Limits::memory_mib`].
+    pub memory_mib: Option<u32>,
+    /// See [`Limits::cpu_ms`].
+    pub cpu_ms: Option<u64>,
+    /// See [`Limits::wall_ms`].
+    pub wall_ms: Option<u64>,
+    /// See [`Limits::output_mib`].
+    pub output_mib: Option<u32>,
+    /// See [`Limits::log_kib`].
+    pub log_kib: Option<u32>,
+}
+
+impl LimitsPatch {
+    /// `defaults` with the fields this patch sets replaced.
+    pub fn over(&self, defaults: Limits) -> Limits {
+        Limits {
+            memory_mib: self.memory_mib.unwrap_or(defaults.memory_mib),
+            cpu_ms: self.cpu_ms.unwrap_or(defaults.cpu_ms),
+            wall_ms: self.wall_ms.unwrap_or(defaults.wall_ms),
+            output_mib: self.output_mib.unwrap_or(defaults.output_mib),
+            log_kib: self.log_kib.unwrap_or(defaults.log_kib),
+        }
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         DEFAULT_SANITIZER_LIMITS
@@ -65,6 +100,11 @@ impl Limits {
     /// The output cap in bytes.
     pub fn output_bytes(&self) -> usize {
         usize::try_from(u64::from(self.output_mib) << 20).unwrap_or(usize::MAX)
+    }
+
+    /// The log budget in bytes.
+    pub fn log_bytes(&self) -> usize {
+        usize::try_from(u64::from(self.log_kib) << 10).unwrap_or(usize::MAX)
     }
 
     /// The wall-clock budget.

@@ -5,6 +5,8 @@
 //! The WASI interfaces a Rust guest's std needs are served from a [`WasiCtx`] built with
 //! no authority: no environment variables, no arguments, no stdin, no preopened
 //! directories; stdout and stderr go to the plugin's [`CallLog`].
+//! A provider's linker adds `wasi:http`, whose every outgoing request is handed to the
+//! store's egress hooks ([`CallHooks`]); a store built without hooks refuses them all.
 
 use wasmtime::component::{HasData, Linker, ResourceTable};
 use wasmtime::{Engine, Store, UpdateDeadline};
@@ -13,6 +15,9 @@ use wasmtime_wasi::clocks::{WasiClocks, WasiClocksView};
 use wasmtime_wasi::random::{WasiRandom, WasiRandomView};
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
+
+use super::egress::CallHooks;
 use super::engine::EPOCH_TICK;
 use super::guest_log::CallLog;
 use super::limits::{GuestLimiter, LimitExceeded, Limits};
@@ -26,6 +31,54 @@ pub struct GuestState {
     table: ResourceTable,
     limiter: GuestLimiter,
     cpu_ticks: u64,
+    http: HttpState,
+}
+
+/// `wasi:http` state: the context and the egress hooks (none for a sanitizer).
+struct HttpState {
+    ctx: WasiHttpCtx,
+    hooks: Result<CallHooks, NoEgress>,
+}
+
+/// The hooks of a store that may not send anything.
+struct NoEgress;
+
+impl WasiHttpHooks for NoEgress {
+    fn send_request(
+        &mut self,
+        _request: http::Request<wasmtime_wasi_http::WasiBody>,
+        _options: Option<wasmtime_wasi_http::RequestOptions>,
+        _fut: Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+    ) -> Box<
+        dyn Future<
+                Output = Result<
+                    (
+                        http::Response<wasmtime_wasi_http::WasiBody>,
+                        Box<dyn Future<Output = Result<(), wasmtime_wasi_http::Error>> + Send>,
+                    ),
+                    wasmtime_wasi_http::Error,
+                >,
+            > + Send,
+    > {
+        Box::new(async { Err(wasmtime_wasi_http::Error::HttpRequestDenied) })
+    }
+}
+
+impl GuestState {
+    /// The egress hooks of this store, if it has any.
+    pub fn http_hooks(&self) -> Option<&CallHooks> {
+        self.http.hooks.as_ref().ok()
+    }
+}
+
+impl WasiHttpView for GuestState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        let hooks: &mut dyn WasiHttpHooks = match &mut self.http.hooks {
+            Ok(hooks) => hooks,
+            Err(none) => none,
+        };
+        WasiHttpCtxView { ctx: &mut self.http.ctx, table: &mut self.table, hooks }
+    }
 }
 
 impl WasiView for GuestState {
@@ -37,17 +90,19 @@ impl WasiView for GuestState {
     }
 }
 
-/// A fresh store for one call (or one stream) under `limits`, logging to `log`.
+/// A fresh store for one call (or one stream) under `limits`, logging to `log`, sending
+/// HTTP through `hooks` (none: every request is refused).
 ///
 /// The CPU budget is metered by the epoch callback: every tick the guest is running it
 /// yields its worker thread, and past the budget it traps with [`LimitExceeded::Cpu`].
-pub fn new_store(engine: &Engine, limits: &Limits, log: &CallLog) -> Store<GuestState> {
+pub fn new_store(engine: &Engine, limits: &Limits, log: &CallLog, hooks: Option<CallHooks>) -> Store<GuestState> {
     let state = GuestState {
         wasi: None,
         log: log.clone(),
         table: ResourceTable::new(),
         limiter: GuestLimiter::new(limits),
         cpu_ticks: 0,
+        http: HttpState { ctx: WasiHttpCtx::new(), hooks: hooks.ok_or(NoEgress) },
     };
     let mut store = Store::new(engine, state);
     store.limiter(|state| &mut state.limiter);
@@ -80,6 +135,19 @@ pub fn reset_cpu_budget(store: &mut Store<GuestState>) {
 pub fn sanitizer_linker(engine: &Engine) -> anyhow::Result<Linker<GuestState>> {
     let mut linker = Linker::new(engine);
     add_std_interfaces(&mut linker).map_err(anyhow::Error::from)?;
+    Ok(linker)
+}
+
+/// The linker for the `provider` world: std's WASI, served empty, plus `wasi:http`
+/// (`types` and `outgoing-handler`) through the store's egress hooks.
+///
+/// # Errors
+///
+/// Only if wasmtime rejects a definition (a bug).
+pub fn provider_linker(engine: &Engine) -> anyhow::Result<Linker<GuestState>> {
+    let mut linker = Linker::new(engine);
+    add_std_interfaces(&mut linker).map_err(anyhow::Error::from)?;
+    wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(anyhow::Error::from)?;
     Ok(linker)
 }
 

@@ -7,9 +7,13 @@ use std::sync::Arc;
 use wasmtime::component::{Component, Linker};
 
 use super::code_cache::{CacheOutcome, CodeCache, sha256_hex};
+use super::egress::{
+    AllowedHost, Credential, EgressLimits, EgressPolicy, EgressStats, Gate, GateConfig, NameLookup, SystemLookup,
+};
 use super::engine::{EngineConfig, PluginEngine};
-use super::limits::Limits;
-use super::linker::{GuestState, sanitizer_linker};
+use super::limits::{DEFAULT_PROVIDER_LIMITS, Limits};
+use super::linker::{GuestState, provider_linker, sanitizer_linker};
+use super::provider::{ProviderManifest, ProviderPlugin, ProviderSetup};
 use super::sanitizer::SanitizerPlugin;
 use super::world::{Interfaces, World, WorldError};
 
@@ -22,6 +26,64 @@ pub struct PluginSettings {
     pub options: BTreeMap<String, String>,
 }
 
+/// How the operator configured one provider.
+#[derive(Debug, Default)]
+pub struct ProviderSettings {
+    /// Its resource limits.
+    pub limits: Option<Limits>,
+    /// The base URL passed to the guest (a vendor-compatible server, a proxy).
+    pub base_url: Option<String>,
+    /// Hosts the operator allows it to reach (intersected with its manifest's).
+    pub hosts: Vec<AllowedHost>,
+    /// The operator's key, if any.
+    pub api_key: Option<String>,
+    /// The hosts the key may be sent to.
+    pub credential_hosts: Vec<AllowedHost>,
+    /// Caps on its requests.
+    pub egress: EgressLimits,
+}
+
+/// Where the loader gets the operator's settings for a plugin, once its manifest has
+/// said its name.
+pub trait Settings {
+    /// The settings of the sanitizer called `name`.
+    fn sanitizer(&self, name: &str) -> PluginSettings;
+
+    /// The settings of a provider; `bundled` says whether it ships with Airlock.
+    ///
+    /// # Errors
+    ///
+    /// When the configuration for it is invalid.
+    fn provider(&self, manifest: &ProviderManifest, bundled: bool) -> anyhow::Result<ProviderSettings>;
+}
+
+/// Sanitizer settings by name; a provider gets no hosts and no key (no network).
+impl<F: Fn(&str) -> PluginSettings> Settings for F {
+    fn sanitizer(&self, name: &str) -> PluginSettings {
+        self(name)
+    }
+
+    fn provider(&self, _manifest: &ProviderManifest, _bundled: bool) -> anyhow::Result<ProviderSettings> {
+        Ok(ProviderSettings::default())
+    }
+}
+
+/// What every egress gate of a runtime shares.
+pub struct EgressEnvironment {
+    /// How host names are resolved.
+    pub lookup: Arc<dyn NameLookup>,
+    /// CA certificates trusted besides the system's roots.
+    pub extra_roots: Vec<reqwest::Certificate>,
+    /// Where gates count what they do.
+    pub stats: Arc<EgressStats>,
+}
+
+impl Default for EgressEnvironment {
+    fn default() -> Self {
+        Self { lookup: Arc::new(SystemLookup), extra_roots: Vec::new(), stats: Arc::default() }
+    }
+}
+
 /// Why a component could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -31,9 +93,6 @@ pub enum LoadError {
     /// Its world or imports are not acceptable.
     #[error(transparent)]
     World(#[from] WorldError),
-    /// It targets a world this build cannot run yet.
-    #[error("`{0}` plugins cannot be loaded by this version of Airlock")]
-    Unsupported(World),
     /// It failed to link or its manifest call failed.
     #[error("the component failed to start: {0:#}")]
     Start(anyhow::Error),
@@ -61,15 +120,77 @@ pub struct LoadedPlugin {
     pub sha256: String,
     /// Its imports and exports.
     pub interfaces: Interfaces,
-    /// The sanitizer, ready to call.
-    pub sanitizer: Arc<SanitizerPlugin>,
+    /// The plugin, ready to call.
+    pub plugin: Plugin,
+}
+
+/// A ready plugin of either kind.
+#[derive(Clone)]
+pub enum Plugin {
+    /// A sanitizer.
+    Sanitizer(Arc<SanitizerPlugin>),
+    /// A provider.
+    Provider(Arc<ProviderPlugin>),
+}
+
+impl LoadedPlugin {
+    /// Its name.
+    pub fn name(&self) -> &str {
+        match &self.plugin {
+            Plugin::Sanitizer(sanitizer) => sanitizer.name(),
+            Plugin::Provider(provider) => provider.name(),
+        }
+    }
+
+    /// Its world.
+    pub fn world(&self) -> World {
+        match &self.plugin {
+            Plugin::Sanitizer(_) => World::Sanitizer,
+            Plugin::Provider(_) => World::Provider,
+        }
+    }
+
+    /// Its version, from its manifest.
+    pub fn version(&self) -> &str {
+        match &self.plugin {
+            Plugin::Sanitizer(sanitizer) => &sanitizer.manifest().version,
+            Plugin::Provider(provider) => &provider.manifest().version,
+        }
+    }
+
+    /// The sanitizer, if it is one.
+    pub fn sanitizer(&self) -> Option<&Arc<SanitizerPlugin>> {
+        match &self.plugin {
+            Plugin::Sanitizer(sanitizer) => Some(sanitizer),
+            Plugin::Provider(_) => None,
+        }
+    }
+
+    /// The provider, if it is one.
+    pub fn provider(&self) -> Option<&Arc<ProviderPlugin>> {
+        match &self.plugin {
+            Plugin::Provider(provider) => Some(provider),
+            Plugin::Sanitizer(_) => None,
+        }
+    }
+
+    /// Its manifest as JSON.
+    pub fn manifest_json(&self) -> serde_json::Value {
+        let manifest = match &self.plugin {
+            Plugin::Sanitizer(sanitizer) => serde_json::to_value(sanitizer.manifest()),
+            Plugin::Provider(provider) => serde_json::to_value(provider.manifest()),
+        };
+        manifest.unwrap_or_default()
+    }
 }
 
 /// The engine, the linkers and the code cache: everything needed to load plugins.
 pub struct Runtime {
     engine: PluginEngine,
     sanitizer_linker: Linker<GuestState>,
+    provider_linker: Linker<GuestState>,
     cache: CodeCache,
+    egress: EgressEnvironment,
 }
 
 impl Runtime {
@@ -81,11 +202,24 @@ impl Runtime {
     pub fn new(config: &EngineConfig, cache_dir: Option<&Path>) -> anyhow::Result<Self> {
         let engine = PluginEngine::new(config)?;
         let sanitizer_linker = sanitizer_linker(engine.engine())?;
+        let provider_linker = provider_linker(engine.engine())?;
         let cache = match cache_dir {
             Some(dir) => CodeCache::open(dir, engine.engine())?,
             None => CodeCache::disabled(engine.engine()),
         };
-        Ok(Self { engine, sanitizer_linker, cache })
+        Ok(Self { engine, sanitizer_linker, provider_linker, cache, egress: EgressEnvironment::default() })
+    }
+
+    /// The same runtime with another egress environment (a test resolver, a test CA).
+    #[must_use]
+    pub fn with_egress(mut self, egress: EgressEnvironment) -> Self {
+        self.egress = egress;
+        self
+    }
+
+    /// What the egress gates counted.
+    pub fn egress_stats(&self) -> &Arc<EgressStats> {
+        &self.egress.stats
     }
 
     /// Compiles `bytes` (or loads them from the cache) and checks world and imports.
@@ -106,32 +240,57 @@ impl Runtime {
 
     /// Checks, compiles and links a component, then reads its manifest.
     ///
-    /// `settings` gives the operator's settings for the plugin's name, once the manifest
-    /// has told its name.
+    /// `settings` gives the operator's settings for the plugin, once the manifest has
+    /// told its name; `source` is `bundled` or where the bytes came from.
     ///
     /// # Errors
     ///
-    /// As [`Runtime::check`], plus [`LoadError::Start`] when linking or the manifest call
-    /// fails.
-    pub async fn load(
-        &self,
-        bytes: &[u8],
-        source: &str,
-        settings: impl Fn(&str) -> PluginSettings,
-    ) -> Result<LoadedPlugin, LoadError> {
+    /// As [`Runtime::check`], plus [`LoadError::Start`] when linking, the manifest call
+    /// or the plugin's settings fail.
+    pub async fn load(&self, bytes: &[u8], source: &str, settings: impl Settings) -> Result<LoadedPlugin, LoadError> {
         let checked = self.check(bytes)?;
-        if checked.world != World::Sanitizer {
-            return Err(LoadError::Unsupported(checked.world));
-        }
-        let sanitizer =
-            SanitizerPlugin::load(self.engine.engine(), &self.sanitizer_linker, &checked.component, settings)
+        let engine = self.engine.engine();
+        let plugin = match checked.world {
+            World::Sanitizer => Plugin::Sanitizer(Arc::new(
+                SanitizerPlugin::load(engine, &self.sanitizer_linker, &checked.component, |name| {
+                    settings.sanitizer(name)
+                })
                 .await
-                .map_err(LoadError::Start)?;
-        Ok(LoadedPlugin {
-            source: source.to_owned(),
-            sha256: checked.sha256,
-            interfaces: checked.interfaces,
-            sanitizer: Arc::new(sanitizer),
+                .map_err(LoadError::Start)?,
+            )),
+            World::Provider => {
+                let setup = |manifest: &ProviderManifest| {
+                    let provider = settings.provider(manifest, source == "bundled")?;
+                    self.provider_setup(manifest, provider)
+                };
+                Plugin::Provider(Arc::new(
+                    ProviderPlugin::load(engine, &self.provider_linker, &checked.component, setup)
+                        .await
+                        .map_err(LoadError::Start)?,
+                ))
+            }
+        };
+        Ok(LoadedPlugin { source: source.to_owned(), sha256: checked.sha256, interfaces: checked.interfaces, plugin })
+    }
+
+    fn provider_setup(&self, manifest: &ProviderManifest, settings: ProviderSettings) -> anyhow::Result<ProviderSetup> {
+        let policy = EgressPolicy::new(&manifest.hosts, &settings.hosts);
+        let credential = settings.api_key.map(|key| Arc::new(Credential::new(key, settings.credential_hosts.clone())));
+        let gate = Gate::new(GateConfig {
+            plugin: Arc::from(manifest.name.as_str()),
+            policy,
+            placement: manifest.placement().clone(),
+            credential,
+            credential_hosts: settings.credential_hosts,
+            limits: settings.egress,
+            extra_roots: self.egress.extra_roots.clone(),
+            lookup: self.egress.lookup.clone(),
+            stats: self.egress.stats.clone(),
+        })?;
+        Ok(ProviderSetup {
+            limits: settings.limits.unwrap_or(DEFAULT_PROVIDER_LIMITS),
+            base_url: settings.base_url,
+            gate,
         })
     }
 }

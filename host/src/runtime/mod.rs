@@ -6,27 +6,36 @@
 //! 3. [`Runtime::load`] checks a component's world and imports ([`Interfaces::world`]),
 //!    compiles it (or loads it from the cache), links it and reads its manifest.
 //! 4. Calls go through [`SanitizerPlugin::sanitize`] or [`SanitizerPlugin::session`],
-//!    each in a fresh store under the plugin's [`Limits`].
+//!    each in a fresh store under the plugin's [`Limits`], or through
+//!    [`ProviderPlugin::generate`], whose store sends HTTP only through the plugin's
+//!    egress [`Gate`].
 
 mod call_error;
 mod code_cache;
-mod egress_address;
-mod egress_policy;
+mod egress;
 mod engine;
 mod guest_log;
 mod limits;
 mod linker;
 mod loader;
+mod provider;
 mod sanitizer;
 mod world;
 
 pub use call_error::{CallError, Failure, Reported};
 pub use code_cache::{CacheOutcome, CodeCache, sha256_hex};
-pub use egress_address::forbidden_reason;
-pub use egress_policy::{AllowedHost, AllowedHostError, Denial, Destination, EgressPolicy};
+pub use egress::{
+    AllowedHost, AllowedHostError, CallHooks, Credential, Denial, Destination, EgressLimits, EgressPolicy, EgressStats,
+    Gate, GateConfig, NameLookup, Placement, Refusal, StaticLookup, SystemLookup, forbidden_reason,
+};
 pub use engine::{EngineConfig, PluginEngine};
-pub use limits::{DEFAULT_SANITIZER_LIMITS, LimitExceeded, Limits};
-pub use loader::{Checked, LoadError, LoadedPlugin, PluginSettings, Runtime};
+pub use limits::{DEFAULT_PROVIDER_LIMITS, DEFAULT_SANITIZER_LIMITS, LimitExceeded, Limits, LimitsPatch};
+pub use loader::{
+    Checked, EgressEnvironment, LoadError, LoadedPlugin, Plugin, PluginSettings, ProviderSettings, Runtime, Settings,
+};
+pub use provider::{
+    Chunk, GenerateRequest, Generation, Message, ModelInfo, Part, ProviderManifest, ProviderPlugin, ProviderSetup, Role,
+};
 pub use sanitizer::{
     Finding, SanitizeRequest, SanitizerManifest, SanitizerPlugin, SanitizerSession, Stage, StreamEnd, Verdict,
     is_valid_name,

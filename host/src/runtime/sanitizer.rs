@@ -239,9 +239,8 @@ impl SanitizerPlugin {
     }
 
     fn store(&self) -> (Store<GuestState>, CallLog) {
-        let log_budget = usize::try_from(u64::from(self.limits.log_kib) << 10).unwrap_or(usize::MAX);
-        let log = CallLog::new(self.name.clone(), self.log_rate.clone(), log_budget);
-        (new_store(&self.engine, &self.limits, &log), log)
+        let log = CallLog::new(self.name.clone(), self.log_rate.clone(), self.limits.log_bytes());
+        (new_store(&self.engine, &self.limits, &log, None), log)
     }
 
     /// Runs one call under the wall-clock budget and classifies its failure.

@@ -23,10 +23,13 @@ pub fn forbidden_reason(address: IpAddr) -> Option<&'static str> {
     }
 }
 
+/// The reason given for a cloud metadata address.
+pub const METADATA: &str = "cloud metadata address";
+
 fn forbidden_v4(address: Ipv4Addr) -> Option<&'static str> {
     let [a, b, c, _] = address.octets();
     let reason = if address == Ipv4Addr::new(169, 254, 169, 254) {
-        "cloud metadata address"
+        METADATA
     } else if a == 0 {
         "unspecified or this-network address"
     } else if a == 127 {
@@ -61,7 +64,7 @@ fn forbidden_v6(address: Ipv6Addr) -> Option<&'static str> {
     let segments = address.segments();
     let embedded_v4 = |high: u16, low: u16| Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
     if address == Ipv6Addr::new(0xfd00, 0x0ec2, 0, 0, 0, 0, 0, 0x0254) {
-        return Some("cloud metadata address");
+        return Some(METADATA);
     }
     if address.is_unspecified() {
         return Some("unspecified address");

@@ -2,23 +2,30 @@
 //!
 //! A destination is allowed only if the plugin's manifest lists its host **and** the
 //! operator allows that host for the plugin: the manifest says what a plugin needs, the
-//! operator decides what it gets. Only `https` is allowed, except for hosts the
-//! operator marks local (`http://localhost:11434` for an Ollama), which may use plain
-//! `http` and are exempt from the address check of `egress_address.rs`.
+//! operator decides what it gets (a manifest listing `*` leaves the choice to the
+//! operator alone: the `openai-compatible` provider, whose server the operator picks).
+//! Only `https` is allowed, except for hosts the operator writes as `http://…`
+//! (`http://localhost:11434` for an Ollama). Hosts the operator marks local — every
+//! `http://` entry, and `https://` entries listed as local — are exempt from the
+//! address check of `address.rs`.
 //! Everything fails closed: a host that does not parse is not allowed.
 
 use std::fmt;
 use std::net::IpAddr;
 use std::str::FromStr;
 
-use super::egress_address::forbidden_reason;
+use super::address::{METADATA, forbidden_reason};
 
 /// A host the operator allows, as written in the config: `api.openai.com`,
 /// `api.example.com:8443`, or `http://localhost:11434` for a local upstream.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(try_from = "String", into = "String")]
 pub struct AllowedHost {
     host: String,
     port: u16,
+    /// Written as `http://`: plain http allowed.
+    plain_http: bool,
+    /// Exempt from the address check.
     local: bool,
 }
 
@@ -54,7 +61,40 @@ impl FromStr for AllowedHost {
         if host.is_empty() {
             return Err(error("the host is empty"));
         }
-        Ok(Self { host: host.to_ascii_lowercase(), port, local })
+        Ok(Self { host: host.to_ascii_lowercase(), port, plain_http: local, local })
+    }
+}
+
+impl TryFrom<String> for AllowedHost {
+    type Error = AllowedHostError;
+
+    fn try_from(entry: String) -> Result<Self, Self::Error> {
+        entry.parse()
+    }
+}
+
+impl From<AllowedHost> for String {
+    fn from(host: AllowedHost) -> Self {
+        host.to_string()
+    }
+}
+
+impl AllowedHost {
+    /// The same entry, exempt from the address check (the operator's `local_hosts`).
+    #[must_use]
+    pub fn into_local(mut self) -> Self {
+        self.local = true;
+        self
+    }
+
+    /// Its host name, lowercase.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+
+    /// Whether it names `host` (lowercase) and `port`.
+    pub fn matches(&self, host: &str, port: u16) -> bool {
+        self.host == host && self.port == port
     }
 }
 
@@ -110,13 +150,28 @@ impl Destination {
     ///
     /// # Errors
     ///
-    /// [`Denial::ForbiddenAddress`] unless the operator marked the host local.
+    /// [`Denial::ForbiddenAddress`] unless the operator marked the host local; a cloud
+    /// metadata address is refused even then (no model server lives there).
     pub fn check_address(&self, address: IpAddr) -> Result<(), Denial> {
-        match forbidden_reason(address) {
-            Some(reason) if !self.local => Err(Denial::ForbiddenAddress { host: self.host.clone(), address, reason }),
-            _ => Ok(()),
-        }
+        check_address(&self.host, self.local, address)
     }
+}
+
+/// Checks an address `host` resolved to; `local` hosts may resolve to internal
+/// addresses, but never to a cloud metadata address.
+pub fn check_address(host: &str, local: bool, address: IpAddr) -> Result<(), Denial> {
+    match forbidden_reason(address) {
+        Some(reason) if !local || is_metadata(address) => {
+            Err(Denial::ForbiddenAddress { host: host.to_owned(), address, reason })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Whether `address` is a cloud metadata endpoint (169.254.169.254, fd00:ec2::254, and
+/// their IPv4-mapped forms).
+fn is_metadata(address: IpAddr) -> bool {
+    forbidden_reason(address) == Some(METADATA)
 }
 
 /// The destinations one plugin may reach.
@@ -128,12 +183,23 @@ pub struct EgressPolicy {
 impl EgressPolicy {
     /// The operator's hosts that the manifest also lists (by host name).
     pub fn new(manifest_hosts: &[String], operator_hosts: &[AllowedHost]) -> Self {
+        let any = manifest_hosts.iter().any(|listed| listed == "*");
         let allowed = operator_hosts
             .iter()
-            .filter(|allowed| manifest_hosts.iter().any(|listed| listed.eq_ignore_ascii_case(&allowed.host)))
+            .filter(|allowed| any || manifest_hosts.iter().any(|listed| listed.eq_ignore_ascii_case(&allowed.host)))
             .cloned()
             .collect();
         Self { allowed }
+    }
+
+    /// The allowed hosts.
+    pub fn allowed(&self) -> &[AllowedHost] {
+        &self.allowed
+    }
+
+    /// The names of allowed hosts marked local (their addresses are not checked).
+    pub fn local_hosts(&self) -> Vec<String> {
+        self.allowed.iter().filter(|allowed| allowed.local).map(|allowed| allowed.host.clone()).collect()
     }
 
     /// Checks a request's scheme, host and port (the port defaults from the scheme).
@@ -153,9 +219,9 @@ impl EgressPolicy {
         let allowed = self
             .allowed
             .iter()
-            .find(|allowed| allowed.host == host && allowed.port == port)
+            .find(|allowed| allowed.matches(&host, port))
             .ok_or_else(|| Denial::HostNotAllowed { host: host.clone(), port })?;
-        if scheme == "http" && !allowed.local {
+        if scheme == "http" && !allowed.plain_http {
             return Err(Denial::InsecureScheme { scheme });
         }
         Ok(Destination { host, port, local: allowed.local })
@@ -164,7 +230,7 @@ impl EgressPolicy {
 
 impl fmt::Display for AllowedHost {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let scheme = if self.local { "http" } else { "https" };
+        let scheme = if self.plain_http { "http" } else { "https" };
         write!(f, "{scheme}://{}:{}", self.host, self.port)
     }
 }
@@ -245,5 +311,25 @@ mod tests {
         );
         let ollama = policy.check("http", "localhost", Some(11434)).expect("allowed");
         assert_eq!(ollama.check_address("127.0.0.1".parse().unwrap()), Ok(()));
+    }
+
+    #[test]
+    fn https_hosts_marked_local_skip_the_address_check_but_keep_https() {
+        let local: AllowedHost = "llm.internal:8443".parse::<AllowedHost>().unwrap().into_local();
+        let policy = EgressPolicy::new(&["llm.internal".to_owned()], &[local]);
+        assert_eq!(policy.local_hosts(), ["llm.internal"]);
+        let destination = policy.check("https", "llm.internal", Some(8443)).expect("allowed");
+        assert_eq!(destination.check_address("10.1.2.3".parse().unwrap()), Ok(()));
+        assert_eq!(
+            policy.check("http", "llm.internal", Some(8443)),
+            Err(Denial::InsecureScheme { scheme: "http".into() })
+        );
+    }
+
+    #[test]
+    fn a_wildcard_manifest_leaves_the_choice_to_the_operator() {
+        let policy = EgressPolicy::new(&["*".to_owned()], &hosts(&["http://127.0.0.1:11434"]));
+        assert!(policy.check("http", "127.0.0.1", Some(11434)).is_ok());
+        assert!(policy.check("https", "api.openai.com", None).is_err());
     }
 }

@@ -1,0 +1,128 @@
+//! Fake LLM vendor APIs for tests and benchmarks: real HTTP servers on 127.0.0.1 that
+//! speak each vendor's wire format, streamed answers included.
+//!
+//! - [`Vendor::OpenAi`]: `POST /v1/chat/completions` (and `GET /v1/models`), key in
+//!   `authorization: Bearer`.
+//! - [`Vendor::Anthropic`]: `POST /v1/messages`, key in `x-api-key`, `anthropic-version`
+//!   required.
+//! - [`Vendor::Gemini`]: `POST /v1beta/models/{model}:streamGenerateContent?alt=sse`,
+//!   key in the `key` query parameter.
+//!
+//! The model name picks the behaviour ([`Behaviour`]): a streamed answer, an error
+//! status, malformed JSON, a connection cut mid-stream, a huge body, or no answer at
+//! all. A request without the expected key gets the vendor's 401. Every request is
+//! recorded (headers and body) so tests can prove which key arrived.
+//! With [`TestCa`], the server speaks TLS with a certificate for the vendors' real
+//! host names, signed by a throwaway CA the client under test is told to trust.
+
+mod ca;
+mod vendor;
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, PoisonError};
+
+pub use ca::TestCa;
+pub use vendor::{Behaviour, Vendor, answer_chunks};
+
+/// One request the fake upstream received.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// Method.
+    pub method: String,
+    /// Path and query.
+    pub path_and_query: String,
+    /// Headers, names lowercase, in order.
+    pub headers: Vec<(String, String)>,
+    /// The body.
+    pub body: bytes::Bytes,
+}
+
+impl Recorded {
+    /// The first value of `name`.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    /// The body as JSON (`Null` when it is not JSON).
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_default()
+    }
+}
+
+/// A running fake upstream; it stops when dropped.
+pub struct FakeUpstream {
+    addr: SocketAddr,
+    tls: bool,
+    vendor: Vendor,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl FakeUpstream {
+    /// Starts `vendor`'s API on a free port of 127.0.0.1, expecting `key`; over TLS
+    /// when `ca` is given.
+    ///
+    /// # Panics
+    ///
+    /// When no port can be bound (the tests cannot run anyway).
+    pub async fn start(vendor: Vendor, key: &str, ca: Option<&TestCa>) -> Self {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.expect("binding 127.0.0.1");
+        let addr = listener.local_addr().expect("bound address");
+        let recorded = Arc::new(Mutex::new(Vec::new()));
+        let router = vendor::router(vendor, key.to_owned(), recorded.clone());
+        let acceptor = ca.map(TestCa::acceptor);
+        let task = tokio::spawn(serve(listener, router, acceptor));
+        Self { addr, tls: ca.is_some(), vendor, recorded, task }
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Its port.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// The base URL a provider would use, with `host` as the host name (it must
+    /// resolve to 127.0.0.1 for the client), e.g. `https://api.openai.com:PORT/v1`.
+    pub fn base_url(&self, host: &str) -> String {
+        let scheme = if self.tls { "https" } else { "http" };
+        let suffix = if self.vendor == Vendor::OpenAi { "/v1" } else { "" };
+        format!("{scheme}://{host}:{}{suffix}", self.addr.port())
+    }
+
+    /// Every request received so far.
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.recorded.lock().unwrap_or_else(PoisonError::into_inner).clone()
+    }
+}
+
+impl Drop for FakeUpstream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+async fn serve(listener: tokio::net::TcpListener, router: axum::Router, acceptor: Option<tokio_rustls::TlsAcceptor>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let _ = stream.set_nodelay(true);
+        let service = hyper_util::service::TowerToHyperService::new(router.clone());
+        let acceptor = acceptor.clone();
+        tokio::spawn(async move {
+            let http = hyper::server::conn::http1::Builder::new();
+            match acceptor {
+                Some(acceptor) => {
+                    if let Ok(tls) = acceptor.accept(stream).await {
+                        let _ = http.serve_connection(hyper_util::rt::TokioIo::new(tls), service).await;
+                    }
+                }
+                None => {
+                    let _ = http.serve_connection(hyper_util::rt::TokioIo::new(stream), service).await;
+                }
+            }
+        });
+    }
+}

@@ -1,0 +1,299 @@
+//! The three vendors' routes, answers and errors.
+
+use std::convert::Infallible;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use futures_util::{StreamExt, stream};
+use serde_json::{Value, json};
+
+use super::Recorded;
+
+/// Which vendor's API to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Vendor {
+    /// OpenAI Chat Completions.
+    OpenAi,
+    /// Anthropic Messages.
+    Anthropic,
+    /// Google Gemini.
+    Gemini,
+}
+
+/// What the upstream does, chosen by the request's model name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Behaviour {
+    /// Streams [`answer_chunks`] (any model not named below).
+    Answer,
+    /// `fake-401`: rejects the key.
+    Unauthorized,
+    /// `fake-429`: rate limited, `retry-after: 7`.
+    RateLimited,
+    /// `fake-500`: internal error.
+    ServerError,
+    /// `fake-malformed`: a stream event that is not JSON.
+    Malformed,
+    /// `fake-reset`: two chunks, then the connection is cut.
+    Reset,
+    /// `fake-huge`: a body of 100 MiB.
+    Huge,
+    /// `fake-hang`: never answers.
+    Hang,
+}
+
+impl Behaviour {
+    /// The behaviour a model name asks for.
+    pub fn of(model: &str) -> Self {
+        match model {
+            "fake-401" => Behaviour::Unauthorized,
+            "fake-429" => Behaviour::RateLimited,
+            "fake-500" => Behaviour::ServerError,
+            "fake-malformed" => Behaviour::Malformed,
+            "fake-reset" => Behaviour::Reset,
+            "fake-huge" => Behaviour::Huge,
+            "fake-hang" => Behaviour::Hang,
+            _ => Behaviour::Answer,
+        }
+    }
+}
+
+/// The answer every vendor streams, chunk by chunk.
+pub fn answer_chunks() -> &'static [&'static str] {
+    &[
+        "<!DOCTYPE html>\n<html>",
+        "<head><script src=\"https://cdn.tailwindcss.com\"></script></head>",
+        "<body class=\"p-4\"><h1 class=\"text-xl\">",
+        "Hello from the fake upstream",
+        "</h1></body></html>",
+    ]
+}
+
+#[derive(Clone)]
+struct Upstream {
+    vendor: Vendor,
+    key: Arc<str>,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+}
+
+pub(crate) fn router(vendor: Vendor, key: String, recorded: Arc<Mutex<Vec<Recorded>>>) -> Router {
+    let state = Upstream { vendor, key: Arc::from(key), recorded };
+    let router = match vendor {
+        Vendor::OpenAi => Router::new().route("/v1/chat/completions", post(openai)).route("/v1/models", get(models)),
+        Vendor::Anthropic => Router::new().route("/v1/messages", post(anthropic)),
+        Vendor::Gemini => Router::new().route("/v1beta/models/{call}", post(gemini)),
+    };
+    router.with_state(state)
+}
+
+impl Upstream {
+    async fn record(&self, request: Request) -> Recorded {
+        let (parts, body) = request.into_parts();
+        let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+        let recorded = Recorded {
+            method: parts.method.to_string(),
+            path_and_query: parts.uri.path_and_query().map(ToString::to_string).unwrap_or_default(),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect(),
+            body,
+        };
+        self.recorded.lock().unwrap_or_else(PoisonError::into_inner).push(recorded.clone());
+        recorded
+    }
+
+    fn key_matches(&self, presented: Option<&str>) -> bool {
+        presented == Some(&*self.key)
+    }
+
+    /// The vendor's error body for `status`.
+    fn error(&self, status: StatusCode, message: &str) -> Response {
+        let body = match self.vendor {
+            Vendor::OpenAi => json!({ "error": { "message": message, "type": "invalid_request_error", "code": null } }),
+            Vendor::Anthropic => {
+                json!({ "type": "error", "error": { "type": anthropic_type(status), "message": message } })
+            }
+            Vendor::Gemini => json!({ "error": { "code": status.as_u16(), "message": message, "status": "ERROR" } }),
+        };
+        let mut response = (status, axum::Json(body)).into_response();
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            response.headers_mut().insert(header::RETRY_AFTER, header::HeaderValue::from_static("7"));
+        }
+        response
+    }
+
+    /// Answers per `behaviour`, with `events` as the successful stream.
+    async fn respond(&self, behaviour: Behaviour, events: Vec<String>, malformed: &str) -> Response {
+        match behaviour {
+            Behaviour::Answer => sse(events.into_iter().map(Ok).collect()),
+            Behaviour::Unauthorized => self.error(StatusCode::UNAUTHORIZED, "Incorrect API key provided"),
+            Behaviour::RateLimited => self.error(StatusCode::TOO_MANY_REQUESTS, "Rate limit reached"),
+            Behaviour::ServerError => self.error(StatusCode::INTERNAL_SERVER_ERROR, "The server had an error"),
+            Behaviour::Malformed => {
+                let mut events: Vec<Result<String, std::io::Error>> = events.into_iter().take(2).map(Ok).collect();
+                events.push(Ok(malformed.to_owned()));
+                sse(events)
+            }
+            Behaviour::Reset => {
+                // The first chunks go out, then the connection is cut mid-stream.
+                let sent = stream::iter(events.into_iter().take(2).map(Ok));
+                let cut = stream::once(async {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "cut"))
+                });
+                sse_stream(sent.chain(cut))
+            }
+            Behaviour::Huge => {
+                let block = Bytes::from(vec![b' '; 1 << 20]);
+                let body = stream::iter((0..100).map(move |_| Ok::<_, Infallible>(block.clone())));
+                (StatusCode::OK, [(header::CONTENT_TYPE, "text/event-stream")], Body::from_stream(body)).into_response()
+            }
+            Behaviour::Hang => {
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+                StatusCode::GATEWAY_TIMEOUT.into_response()
+            }
+        }
+    }
+}
+
+fn anthropic_type(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "authentication_error",
+        429 => "rate_limit_error",
+        _ => "api_error",
+    }
+}
+
+/// A `text/event-stream` response of already-framed events.
+fn sse(events: Vec<Result<String, std::io::Error>>) -> Response {
+    sse_stream(stream::iter(events))
+}
+
+fn sse_stream(events: impl futures_util::Stream<Item = Result<String, std::io::Error>> + Send + 'static) -> Response {
+    let body = Body::from_stream(events);
+    let mut response = (StatusCode::OK, body).into_response();
+    let headers: &mut HeaderMap = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("text/event-stream"));
+    headers.insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-cache"));
+    response
+}
+
+fn data(value: &Value) -> String {
+    format!("data: {value}\n\n")
+}
+
+async fn openai(State(upstream): State<Upstream>, request: Request) -> Response {
+    let recorded = upstream.record(request).await;
+    let bearer = recorded.header("authorization").and_then(|v| v.strip_prefix("Bearer "));
+    if !upstream.key_matches(bearer) {
+        return upstream.error(StatusCode::UNAUTHORIZED, "Incorrect API key provided");
+    }
+    let body = recorded.json();
+    let model = body["model"].as_str().unwrap_or_default().to_owned();
+    let chunk = |delta: Value, finish: Value| {
+        data(&json!({
+            "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": model,
+            "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }],
+        }))
+    };
+    let mut events = vec![chunk(json!({ "role": "assistant", "content": "" }), Value::Null)];
+    events.extend(answer_chunks().iter().map(|text| chunk(json!({ "content": text }), Value::Null)));
+    events.push(chunk(json!({}), json!("stop")));
+    events.push(data(&json!({
+        "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": model, "choices": [],
+        "usage": { "prompt_tokens": 42, "completion_tokens": answer_chunks().len(), "total_tokens": 42 + answer_chunks().len() },
+    })));
+    events.push("data: [DONE]\n\n".to_owned());
+    upstream.respond(Behaviour::of(&model), events, "data: {\"choices\": [\n\n").await
+}
+
+async fn models(State(upstream): State<Upstream>, request: Request) -> Response {
+    let recorded = upstream.record(request).await;
+    let bearer = recorded.header("authorization").and_then(|v| v.strip_prefix("Bearer "));
+    if !upstream.key_matches(bearer) {
+        return upstream.error(StatusCode::UNAUTHORIZED, "Incorrect API key provided");
+    }
+    axum::Json(json!({ "object": "list", "data": [{ "id": "fake-model", "object": "model" }] })).into_response()
+}
+
+async fn anthropic(State(upstream): State<Upstream>, request: Request) -> Response {
+    let recorded = upstream.record(request).await;
+    if !upstream.key_matches(recorded.header("x-api-key")) {
+        return upstream.error(StatusCode::UNAUTHORIZED, "invalid x-api-key");
+    }
+    if recorded.header("anthropic-version").is_none() {
+        return upstream.error(StatusCode::BAD_REQUEST, "anthropic-version header is required");
+    }
+    let body = recorded.json();
+    let model = body["model"].as_str().unwrap_or_default().to_owned();
+    let event = |name: &str, value: Value| format!("event: {name}\ndata: {value}\n\n");
+    let mut events = vec![
+        event(
+            "message_start",
+            json!({ "type": "message_start", "message": { "id": "msg_fake", "type": "message", "role": "assistant",
+                "model": model, "content": [], "stop_reason": null, "usage": { "input_tokens": 42, "output_tokens": 1 } } }),
+        ),
+        event(
+            "content_block_start",
+            json!({ "type": "content_block_start", "index": 0, "content_block": { "type": "text", "text": "" } }),
+        ),
+        event("ping", json!({ "type": "ping" })),
+    ];
+    events.extend(answer_chunks().iter().map(|text| {
+        event(
+            "content_block_delta",
+            json!({ "type": "content_block_delta", "index": 0, "delta": { "type": "text_delta", "text": text } }),
+        )
+    }));
+    events.push(event("content_block_stop", json!({ "type": "content_block_stop", "index": 0 })));
+    events.push(event(
+        "message_delta",
+        json!({ "type": "message_delta", "delta": { "stop_reason": "end_turn", "stop_sequence": null },
+            "usage": { "output_tokens": answer_chunks().len() } }),
+    ));
+    events.push(event("message_stop", json!({ "type": "message_stop" })));
+    upstream.respond(Behaviour::of(&model), events, "event: content_block_delta\ndata: {not json\n\n").await
+}
+
+async fn gemini(
+    State(upstream): State<Upstream>,
+    Path(call): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+    request: Request,
+) -> Response {
+    upstream.record(request).await;
+    let key = query.iter().find(|(name, _)| name == "key").map(|(_, value)| value.as_str());
+    if !upstream.key_matches(key) {
+        return upstream.error(StatusCode::BAD_REQUEST, "API key not valid. Please pass a valid API key.");
+    }
+    let Some(model) = call.strip_suffix(":streamGenerateContent") else {
+        return upstream.error(StatusCode::NOT_FOUND, "unknown method");
+    };
+    if !query.iter().any(|(name, value)| name == "alt" && value == "sse") {
+        return upstream.error(StatusCode::BAD_REQUEST, "this fake only streams with alt=sse");
+    }
+    let total = answer_chunks().len();
+    let events = answer_chunks()
+        .iter()
+        .enumerate()
+        .map(|(index, text)| {
+            let mut candidate = json!({ "content": { "parts": [{ "text": text }], "role": "model" }, "index": 0 });
+            if index + 1 == total {
+                candidate["finishReason"] = json!("STOP");
+            }
+            data(&json!({
+                "candidates": [candidate],
+                "usageMetadata": { "promptTokenCount": 42, "candidatesTokenCount": index + 1, "totalTokenCount": 43 + index },
+                "modelVersion": model,
+            }))
+        })
+        .collect();
+    upstream.respond(Behaviour::of(model), events, "data: {\"candidates\": [\n\n").await
+}

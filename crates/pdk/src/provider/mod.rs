@@ -1,0 +1,125 @@
+//! The `provider` world: a provider translates Airlock's generate request into one
+//! vendor's wire format and streams the answer back as chunks.
+//!
+//! It reaches the network only through [`http`], whose requests pass the host's egress
+//! gate. It never sees an API key: its manifest says where the key goes
+//! ([`CredentialPlacement`]) and the host puts it there after the request is built.
+
+use std::cell::RefCell;
+use std::marker::PhantomData;
+
+pub mod http;
+pub mod stream;
+
+/// Bindings generated from `wit/plugin.wit` for the `provider` world.
+#[allow(missing_docs, clippy::all)]
+pub mod bindings {
+    wit_bindgen::generate!({
+        path: "../../wit",
+        world: "provider",
+        pub_export_macro: true,
+        export_macro_name: "export_provider_world",
+        default_bindings_module: "airlock_pdk::provider::bindings",
+        generate_all,
+    });
+}
+
+pub use bindings::airlock::plugin::types::{
+    ContentPart, GenerationParams, Image, Message, PluginError, Role, UpstreamError, Usage,
+};
+pub use bindings::exports::airlock::plugin::provider_api::{
+    Chunk, CredentialPlacement, FinishReason, GenerateRequest, HeaderCredential, ModelInfo, ProviderManifest,
+};
+use bindings::exports::airlock::plugin::provider_api::{Guest, GuestGeneration};
+
+/// A provider, as one trait: what [`export_provider!`](crate::export_provider) turns into
+/// the component's exports.
+pub trait Provider: 'static {
+    /// A running generation.
+    type Generation: Generation;
+
+    /// Describes the provider: name, models, hosts it needs, where the key goes.
+    fn manifest() -> ProviderManifest;
+
+    /// Lists models; by default the manifest's.
+    ///
+    /// # Errors
+    ///
+    /// When the upstream cannot be asked.
+    fn list_models(base_url: Option<String>) -> Result<Vec<ModelInfo>, PluginError> {
+        let _ = base_url;
+        Ok(Self::manifest().models)
+    }
+
+    /// Sends the request upstream and returns the generation that reads the answer.
+    ///
+    /// # Errors
+    ///
+    /// `InvalidRequest` for input the vendor cannot take, `Upstream` for an error
+    /// status, `Denied` when the egress gate refused the request.
+    fn generate(request: GenerateRequest) -> Result<Self::Generation, PluginError>;
+}
+
+/// A running generation: the host calls [`next`](Generation::next) until it returns
+/// `None`.
+pub trait Generation: 'static {
+    /// The next chunk, or `None` after the last.
+    ///
+    /// # Errors
+    ///
+    /// When the upstream fails mid-stream.
+    fn next(&mut self) -> Result<Option<Chunk>, PluginError>;
+}
+
+/// An image's bytes in standard base64, as every vendor's JSON wants them.
+pub fn base64_image(image: &Image) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::STANDARD.encode(&image.data)
+}
+
+/// Glue between [`Provider`] and the generated `Guest` trait; used by
+/// [`export_provider!`](crate::export_provider).
+#[doc(hidden)]
+pub struct Adapter<P>(PhantomData<P>);
+
+impl<P: Provider> Guest for Adapter<P> {
+    type Generation = GenerationResource<P>;
+
+    fn manifest() -> ProviderManifest {
+        P::manifest()
+    }
+
+    fn list_models(base_url: Option<String>) -> Result<Vec<ModelInfo>, PluginError> {
+        P::list_models(base_url)
+    }
+
+    fn generate(
+        request: GenerateRequest,
+    ) -> Result<bindings::exports::airlock::plugin::provider_api::Generation, PluginError> {
+        let generation = P::generate(request)?;
+        Ok(bindings::exports::airlock::plugin::provider_api::Generation::new(GenerationResource::<P> {
+            inner: RefCell::new(generation),
+        }))
+    }
+}
+
+/// The `generation` resource around a [`Generation`].
+#[doc(hidden)]
+pub struct GenerationResource<P: Provider> {
+    inner: RefCell<P::Generation>,
+}
+
+impl<P: Provider> GuestGeneration for GenerationResource<P> {
+    fn next(&self) -> Result<Option<Chunk>, PluginError> {
+        self.inner.borrow_mut().next()
+    }
+}
+
+/// Exports a [`Provider`] implementation as the component's `provider-api`.
+#[macro_export]
+macro_rules! export_provider {
+    ($provider:ty) => {
+        type AirlockExportedProvider = $crate::provider::Adapter<$provider>;
+        $crate::provider::bindings::export_provider_world!(AirlockExportedProvider with_types_in $crate::provider::bindings);
+    };
+}

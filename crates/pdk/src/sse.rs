@@ -1,0 +1,145 @@
+//! A parser for server-sent events (`text/event-stream`), the streaming format of every
+//! major LLM API.
+//!
+//! Bytes go in as they arrive ([`SseParser::push`]), whole events come out
+//! ([`SseParser::next_event`]); an event split across reads is held until its blank
+//! line arrives. Follows the WHATWG rules: `\n`, `\r\n` or `\r` end lines, lines
+//! starting with `:` are comments, `data` lines of one event are joined with `\n`, a
+//! single space after the colon is dropped.
+
+use std::collections::VecDeque;
+
+/// One event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SseEvent {
+    /// The `event:` field; empty when absent (the default type `message`).
+    pub event: String,
+    /// The `data:` lines, joined with `\n`.
+    pub data: String,
+}
+
+/// Incremental event-stream parser.
+#[derive(Debug, Default)]
+pub struct SseParser {
+    /// Bytes of an unfinished line.
+    line: Vec<u8>,
+    /// The previous byte was `\r` (so a following `\n` is part of the same line end).
+    after_cr: bool,
+    current: SseEvent,
+    has_data: bool,
+    ready: VecDeque<SseEvent>,
+}
+
+impl SseParser {
+    /// A parser at the start of a stream.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Feeds bytes as they arrived.
+    pub fn push(&mut self, bytes: &[u8]) {
+        for &byte in bytes {
+            match byte {
+                b'\n' if self.after_cr => self.after_cr = false,
+                b'\n' | b'\r' => {
+                    self.after_cr = byte == b'\r';
+                    let line = std::mem::take(&mut self.line);
+                    self.line_ended(&line);
+                }
+                _ => {
+                    self.after_cr = false;
+                    self.line.push(byte);
+                }
+            }
+        }
+    }
+
+    /// The next complete event, if one is ready.
+    pub fn next_event(&mut self) -> Option<SseEvent> {
+        self.ready.pop_front()
+    }
+
+    /// Bytes held that do not form a complete event yet (an unterminated stream).
+    pub fn has_partial_event(&self) -> bool {
+        !self.line.is_empty() || self.has_data
+    }
+
+    fn line_ended(&mut self, line: &[u8]) {
+        if line.is_empty() {
+            if self.has_data {
+                self.ready.push_back(std::mem::take(&mut self.current));
+            }
+            self.current = SseEvent::default();
+            self.has_data = false;
+            return;
+        }
+        if line[0] == b':' {
+            return;
+        }
+        let (field, value) = match line.iter().position(|&b| b == b':') {
+            Some(colon) => {
+                let value = &line[colon + 1..];
+                (&line[..colon], value.strip_prefix(b" ").unwrap_or(value))
+            }
+            None => (line, &[][..]),
+        };
+        let value = String::from_utf8_lossy(value);
+        match field {
+            b"event" => self.current.event = value.into_owned(),
+            b"data" => {
+                if self.has_data {
+                    self.current.data.push('\n');
+                }
+                self.current.data.push_str(&value);
+                self.has_data = true;
+            }
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn events(chunks: &[&[u8]]) -> Vec<SseEvent> {
+        let mut parser = SseParser::new();
+        let mut out = Vec::new();
+        for chunk in chunks {
+            parser.push(chunk);
+            out.extend(std::iter::from_fn(|| parser.next_event()));
+        }
+        out
+    }
+
+    fn event(event: &str, data: &str) -> SseEvent {
+        SseEvent { event: event.into(), data: data.into() }
+    }
+
+    #[test]
+    fn openai_style_stream() {
+        let stream = b"data: {\"a\":1}\n\ndata: {\"b\":2}\n\ndata: [DONE]\n\n";
+        assert_eq!(events(&[stream]), [event("", "{\"a\":1}"), event("", "{\"b\":2}"), event("", "[DONE]")]);
+    }
+
+    #[test]
+    fn events_split_at_every_byte_are_the_same() {
+        let stream: &[u8] =
+            b"event: message_start\r\ndata: {\"x\":1}\r\n\r\n: ping\r\nevent: delta\ndata: a\ndata: b\n\ndata:c\r\r";
+        let whole = events(&[stream]);
+        assert_eq!(whole, [event("message_start", "{\"x\":1}"), event("delta", "a\nb"), event("", "c")]);
+        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+        assert_eq!(events(&bytes), whole);
+    }
+
+    #[test]
+    fn unfinished_event_is_held() {
+        let mut parser = SseParser::new();
+        parser.push(b"data: partial");
+        assert_eq!(parser.next_event(), None);
+        assert!(parser.has_partial_event());
+        parser.push(b"\n\n");
+        assert_eq!(parser.next_event(), Some(event("", "partial")));
+        assert!(!parser.has_partial_event());
+    }
+}

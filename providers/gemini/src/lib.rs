@@ -1,0 +1,137 @@
+//! The bundled `gemini` provider: Google's `streamGenerateContent?alt=sse`, with
+//! `inline_data` images.
+//!
+//! The key goes in the `key` query parameter, added by the host.
+
+use airlock_pdk::provider::http::{self, Request};
+use airlock_pdk::provider::stream::{self, Decoded, EventDecoder, SseGeneration};
+use airlock_pdk::provider::{
+    Chunk, ContentPart, CredentialPlacement, FinishReason, GenerateRequest, Message, ModelInfo, PluginError, Provider,
+    ProviderManifest, Role, Usage, base64_image,
+};
+use airlock_pdk::sse::SseEvent;
+use serde_json::{Value, json};
+
+const BASE_URL: &str = "https://generativelanguage.googleapis.com";
+
+struct Gemini;
+
+impl Provider for Gemini {
+    type Generation = SseGeneration<GeminiDecoder>;
+
+    fn manifest() -> ProviderManifest {
+        let model = |id: &str| ModelInfo { id: id.into(), vision: true, context_window: Some(1_048_576) };
+        ProviderManifest {
+            name: "gemini".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "Google Gemini streamGenerateContent (streaming, image input)".into(),
+            models: vec![model("gemini-2.5-pro"), model("gemini-2.5-flash")],
+            hosts: vec!["generativelanguage.googleapis.com".into()],
+            credential: CredentialPlacement::Query("key".into()),
+        }
+    }
+
+    fn generate(request: GenerateRequest) -> Result<Self::Generation, PluginError> {
+        if request.model.is_empty() || !request.model.bytes().all(|b| b.is_ascii_alphanumeric() || b"-._".contains(&b))
+        {
+            return Err(PluginError::InvalidRequest(format!("`{}` is not a Gemini model name", request.model)));
+        }
+        let base = request.base_url.as_deref().unwrap_or(BASE_URL).trim_end_matches('/');
+        let url = format!("{base}/v1beta/models/{}:streamGenerateContent?alt=sse", request.model);
+        let request = Request::post_json(url, &body(&request)).header("accept", "text/event-stream");
+        stream::start(http::send(request)?, GeminiDecoder)
+    }
+}
+
+fn body(request: &GenerateRequest) -> Value {
+    let system: Vec<Value> = request
+        .messages
+        .iter()
+        .filter(|m| matches!(m.role, Role::System))
+        .flat_map(|m| m.content.iter())
+        .filter_map(|part| match part {
+            ContentPart::Text(text) => Some(json!({ "text": text })),
+            ContentPart::Image(_) => None,
+        })
+        .collect();
+    let contents: Vec<Value> =
+        request.messages.iter().filter(|m| !matches!(m.role, Role::System)).map(content).collect();
+    let params = &request.params;
+    let mut config = json!({});
+    if let Some(max) = params.max_tokens {
+        config["maxOutputTokens"] = json!(max);
+    }
+    if let Some(temperature) = params.temperature {
+        config["temperature"] = json!(temperature);
+    }
+    if let Some(top_p) = params.top_p {
+        config["topP"] = json!(top_p);
+    }
+    if !params.stop.is_empty() {
+        config["stopSequences"] = json!(params.stop);
+    }
+    let mut body = json!({ "contents": contents, "generationConfig": config });
+    if !system.is_empty() {
+        body["systemInstruction"] = json!({ "parts": system });
+    }
+    body
+}
+
+fn content(message: &Message) -> Value {
+    let role = if matches!(message.role, Role::Assistant) { "model" } else { "user" };
+    let parts: Vec<Value> = message
+        .content
+        .iter()
+        .map(|part| match part {
+            ContentPart::Text(text) => json!({ "text": text }),
+            ContentPart::Image(image) => {
+                json!({ "inline_data": { "mime_type": image.media_type, "data": base64_image(image) } })
+            }
+        })
+        .collect();
+    json!({ "role": role, "parts": parts })
+}
+
+/// Decodes `GenerateContentResponse` events; the stream ends when the body does.
+#[derive(Debug, Default)]
+struct GeminiDecoder;
+
+impl EventDecoder for GeminiDecoder {
+    fn decode(&mut self, event: &SseEvent) -> Result<Decoded, PluginError> {
+        let data = stream::json("Gemini", event)?;
+        if let Some(message) = data.pointer("/error/message").and_then(Value::as_str) {
+            return Err(http::upstream(502, format!("Gemini failed mid-stream: {message}")));
+        }
+        let mut chunks = Vec::new();
+        for candidate in data.get("candidates").and_then(Value::as_array).into_iter().flatten() {
+            let parts = candidate.pointer("/content/parts").and_then(Value::as_array).into_iter().flatten();
+            for text in parts.filter_map(|part| part.get("text").and_then(Value::as_str)).filter(|t| !t.is_empty()) {
+                chunks.push(Chunk::Text(text.to_owned()));
+            }
+            if let Some(reason) = candidate.get("finishReason").and_then(Value::as_str) {
+                chunks.push(Chunk::Finished(finish_reason(reason)));
+            }
+        }
+        if let Some(usage) = data.get("usageMetadata") {
+            let count = |field| usage.get(field).and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok());
+            if let Some(completion) = count("candidatesTokenCount") {
+                chunks.push(Chunk::Usage(Usage {
+                    prompt_tokens: count("promptTokenCount").unwrap_or(0),
+                    completion_tokens: completion,
+                }));
+            }
+        }
+        Ok(Decoded::Chunks(chunks))
+    }
+}
+
+fn finish_reason(reason: &str) -> FinishReason {
+    match reason {
+        "STOP" => FinishReason::Stop,
+        "MAX_TOKENS" => FinishReason::Length,
+        "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" => FinishReason::ContentFilter,
+        _ => FinishReason::Other,
+    }
+}
+
+airlock_pdk::export_provider!(Gemini);

@@ -1,0 +1,114 @@
+//! The OpenAI Chat Completions wire format: the request body with image parts as data
+//! URLs, and the streamed `chat.completion.chunk` events (`data: {...}` … `data: [DONE]`).
+//!
+//! Shared by the `openai` provider and the `openai-compatible` one (Ollama, vLLM,
+//! LM Studio, OpenRouter speak the same format).
+
+use airlock_pdk::provider::http::{self, Request};
+use airlock_pdk::provider::stream::{self, Decoded, EventDecoder, SseGeneration};
+use airlock_pdk::provider::{
+    Chunk, ContentPart, FinishReason, GenerateRequest, Message, PluginError, Role, Usage, base64_image,
+};
+use airlock_pdk::sse::SseEvent;
+use serde_json::{Value, json};
+
+/// Sends a streaming chat completion to `{base_url}/chat/completions`.
+///
+/// # Errors
+///
+/// As [`http::send`], and `Upstream` for an error status.
+pub fn generate(base_url: &str, request: &GenerateRequest) -> Result<SseGeneration<ChatDecoder>, PluginError> {
+    let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
+    let response = http::send(Request::post_json(url, &body(request)).header("accept", "text/event-stream"))?;
+    stream::start(response, ChatDecoder)
+}
+
+/// The request body.
+pub fn body(request: &GenerateRequest) -> Value {
+    let mut body = json!({
+        "model": request.model,
+        "messages": request.messages.iter().map(message).collect::<Vec<_>>(),
+        "stream": true,
+        "stream_options": { "include_usage": true },
+    });
+    let params = &request.params;
+    if let Some(max) = params.max_tokens {
+        body["max_tokens"] = json!(max);
+    }
+    if let Some(temperature) = params.temperature {
+        body["temperature"] = json!(temperature);
+    }
+    if let Some(top_p) = params.top_p {
+        body["top_p"] = json!(top_p);
+    }
+    if !params.stop.is_empty() {
+        body["stop"] = json!(params.stop);
+    }
+    body
+}
+
+fn message(message: &Message) -> Value {
+    let role = match message.role {
+        Role::System => "system",
+        Role::User => "user",
+        Role::Assistant => "assistant",
+    };
+    let parts: Vec<Value> = message
+        .content
+        .iter()
+        .map(|part| match part {
+            ContentPart::Text(text) => json!({ "type": "text", "text": text }),
+            ContentPart::Image(image) => json!({
+                "type": "image_url",
+                "image_url": { "url": format!("data:{};base64,{}", image.media_type, base64_image(image)) },
+            }),
+        })
+        .collect();
+    json!({ "role": role, "content": parts })
+}
+
+/// Decodes `chat.completion.chunk` events.
+#[derive(Debug, Default)]
+pub struct ChatDecoder;
+
+impl EventDecoder for ChatDecoder {
+    fn decode(&mut self, event: &SseEvent) -> Result<Decoded, PluginError> {
+        if event.data.trim() == "[DONE]" {
+            return Ok(Decoded::End(Vec::new()));
+        }
+        let data = stream::json("the upstream", event)?;
+        if let Some(error) = data.get("error") {
+            let message = error.get("message").and_then(Value::as_str).unwrap_or("error event without a message");
+            return Err(http::upstream(502, format!("the upstream failed mid-stream: {message}")));
+        }
+        let mut chunks = Vec::new();
+        for choice in data.get("choices").and_then(Value::as_array).into_iter().flatten() {
+            if let Some(text) = choice.pointer("/delta/content").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+                chunks.push(Chunk::Text(text.to_owned()));
+            }
+            if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+                chunks.push(Chunk::Finished(finish_reason(reason)));
+            }
+        }
+        if let Some(usage) = data.get("usage").filter(|usage| usage.is_object()) {
+            chunks.push(Chunk::Usage(Usage {
+                prompt_tokens: count(usage, "prompt_tokens"),
+                completion_tokens: count(usage, "completion_tokens"),
+            }));
+        }
+        Ok(Decoded::Chunks(chunks))
+    }
+}
+
+fn count(usage: &Value, field: &str) -> u32 {
+    usage.get(field).and_then(Value::as_u64).and_then(|n| u32::try_from(n).ok()).unwrap_or(0)
+}
+
+fn finish_reason(reason: &str) -> FinishReason {
+    match reason {
+        "stop" => FinishReason::Stop,
+        "length" => FinishReason::Length,
+        "content_filter" => FinishReason::ContentFilter,
+        _ => FinishReason::Other,
+    }
+}

@@ -1,0 +1,426 @@
+//! The bundled providers and the egress gate, end to end: a real server, real provider
+//! components, and fake vendor APIs over TLS on 127.0.0.1 (with a test CA and a test
+//! resolver standing in for the vendors' DNS).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use airlock::config::{Config, ProviderConfig};
+use airlock::runtime::{EgressEnvironment, EgressLimits, StaticLookup};
+use airlock::server::Server;
+use airlock_fake_upstream::{FakeUpstream, TestCa, Vendor, answer_chunks};
+use airlock_tests::guests;
+use base64::Engine as _;
+use serde_json::{Value, json};
+
+/// The key only the host has.
+const KEY: &str = "sk-host-only-7f3a9c";
+/// A tiny PNG (1×1): what a screenshot looks like on the wire.
+const PNG: &[u8] = &[
+    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89,
+];
+
+struct Gateway {
+    base: String,
+    client: reqwest::Client,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    runtime_stats: Arc<airlock::runtime::EgressStats>,
+    _data: tempfile::TempDir,
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// What a generate call answered: status, and either the stream's events or the error.
+#[derive(Debug)]
+struct Answer {
+    status: u16,
+    events: Vec<(String, Value)>,
+    error: Value,
+    retry_after: Option<String>,
+}
+
+impl Answer {
+    fn text(&self) -> String {
+        self.events.iter().filter(|(name, _)| name == "chunk").filter_map(|(_, data)| data["text"].as_str()).collect()
+    }
+
+    fn event(&self, name: &str) -> Option<&Value> {
+        self.events.iter().find(|(n, _)| n == name).map(|(_, data)| data)
+    }
+}
+
+async fn start(ca: &TestCa, names: &[&str], configure: impl FnOnce(&mut Config)) -> Gateway {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut config = Config {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: data.path().to_path_buf(),
+        shutdown_grace_secs: 2,
+        ..Config::default()
+    };
+    configure(&mut config);
+    let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
+    let lookup = StaticLookup(names.iter().map(|name| ((*name).to_owned(), loopback)).collect());
+    let egress = EgressEnvironment {
+        lookup: Arc::new(lookup),
+        extra_roots: vec![reqwest::Certificate::from_pem(ca.ca_pem().as_bytes()).expect("test CA")],
+        stats: Arc::default(),
+    };
+    let runtime = airlock::plugins::runtime(&config).expect("runtime").with_egress(egress);
+    let runtime_stats = runtime.egress_stats().clone();
+    let server = Server::bind_with(&config, runtime).await.expect("server starts");
+    let address = server.local_addr().expect("address");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+    Gateway {
+        base: format!("http://{address}"),
+        client: reqwest::Client::new(),
+        stop: Some(stop),
+        runtime_stats,
+        _data: data,
+    }
+}
+
+impl Gateway {
+    async fn generate(&self, provider: &str, body: Value, own_key: Option<&str>) -> Answer {
+        let mut request = self.client.post(format!("{}/v1/providers/{provider}/generate", self.base)).json(&body);
+        if let Some(key) = own_key {
+            request = request.header("x-airlock-provider-key", key);
+        }
+        let response = request.send().await.expect("gateway answers");
+        let status = response.status().as_u16();
+        let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
+        let text = response.text().await.expect("body");
+        if status != 200 {
+            let error = serde_json::from_str(&text).unwrap_or_else(|_| panic!("error is JSON: {text}"));
+            return Answer { status, events: Vec::new(), error, retry_after };
+        }
+        let events = text
+            .split("\n\n")
+            .filter_map(|block| {
+                let name = block.lines().find_map(|l| l.strip_prefix("event: "))?;
+                let data = block.lines().find_map(|l| l.strip_prefix("data: "))?;
+                Some((name.to_owned(), serde_json::from_str(data).expect("event data is JSON")))
+            })
+            .collect();
+        Answer { status, events, error: Value::Null, retry_after }
+    }
+}
+
+fn screenshot_request(model: &str) -> Value {
+    json!({
+        "model": model,
+        "messages": [
+            { "role": "system", "content": "You write single-file HTML pages." },
+            { "role": "user", "content": [
+                { "type": "text", "text": "Build this page." },
+                { "type": "image", "media_type": "image/png", "data": base64::engine::general_purpose::STANDARD.encode(PNG) },
+            ]},
+        ],
+        "max_tokens": 1000,
+    })
+}
+
+/// A vendor's fake API over TLS under its real host name, and a gateway whose bundled
+/// provider `name` is configured to reach it with [`KEY`].
+async fn vendor_setup(ca: &TestCa, vendor: Vendor, name: &str, host: &str) -> (FakeUpstream, Gateway) {
+    let upstream = FakeUpstream::start(vendor, KEY, Some(ca)).await;
+    let port = upstream.port();
+    let base_url = upstream.base_url(host);
+    let gateway = start(ca, &[host], |config| {
+        config.providers.insert(
+            name.into(),
+            ProviderConfig {
+                api_key: Some(KEY.into()),
+                base_url: Some(base_url),
+                // The fake listens on 127.0.0.1: the operator marks it local.
+                local_hosts: vec![format!("{host}:{port}").parse().unwrap()],
+                ..ProviderConfig::default()
+            },
+        );
+    })
+    .await;
+    (upstream, gateway)
+}
+
+fn image_base64() -> String {
+    base64::engine::general_purpose::STANDARD.encode(PNG)
+}
+
+#[tokio::test]
+async fn each_bundled_provider_streams_an_answer_and_only_the_host_added_the_key() {
+    let ca = TestCa::new();
+    let cases = [
+        (Vendor::OpenAi, "openai", "api.openai.com", "gpt-4o"),
+        (Vendor::Anthropic, "anthropic", "api.anthropic.com", "claude-sonnet-4-5"),
+        (Vendor::Gemini, "gemini", "generativelanguage.googleapis.com", "gemini-2.5-flash"),
+    ];
+    for (vendor, name, host, model) in cases {
+        let (upstream, gateway) = vendor_setup(&ca, vendor, name, host).await;
+        let answer = gateway.generate(name, screenshot_request(model), None).await;
+        assert_eq!(answer.status, 200, "{name}: {answer:?}");
+        assert_eq!(answer.text(), answer_chunks().concat(), "{name}");
+        let chunks = answer.events.iter().filter(|(n, _)| n == "chunk").count();
+        assert!(chunks >= answer_chunks().len(), "{name}: streamed in {chunks} chunks");
+        assert_eq!(answer.event("finished"), Some(&json!({ "reason": "stop" })), "{name}");
+        assert_eq!(answer.event("usage").map(|u| u["prompt_tokens"].clone()), Some(json!(42)), "{name}");
+        assert!(answer.event("done").is_some(), "{name}");
+
+        let requests = upstream.requests();
+        assert_eq!(requests.len(), 1, "{name}");
+        let seen = &requests[0];
+        let (presented, image) = match vendor {
+            Vendor::OpenAi => (
+                seen.header("authorization").map(str::to_owned),
+                seen.json()["messages"][1]["content"][1]["image_url"]["url"].as_str().map(str::to_owned),
+            ),
+            Vendor::Anthropic => (
+                seen.header("x-api-key").map(str::to_owned),
+                seen.json()["messages"][0]["content"][1]["source"]["data"].as_str().map(str::to_owned),
+            ),
+            Vendor::Gemini => (
+                seen.path_and_query.split("key=").nth(1).map(str::to_owned),
+                seen.json()["contents"][0]["parts"][1]["inline_data"]["data"].as_str().map(str::to_owned),
+            ),
+        };
+        let expected_key = if vendor == Vendor::OpenAi { format!("Bearer {KEY}") } else { KEY.to_owned() };
+        assert_eq!(presented.as_deref(), Some(expected_key.as_str()), "{name}: the upstream saw the host's key");
+        let image = image.unwrap_or_else(|| panic!("{name}: the image reached the upstream: {}", seen.json()));
+        assert!(image.ends_with(&image_base64()), "{name}: {image}");
+    }
+}
+
+#[tokio::test]
+async fn openai_compatible_reaches_a_local_plain_http_server_at_the_configured_base_url() {
+    let ca = TestCa::new();
+    let upstream = FakeUpstream::start(Vendor::OpenAi, KEY, None).await;
+    let base_url = format!("http://127.0.0.1:{}/v1", upstream.port());
+    let gateway = start(&ca, &[], |config| {
+        config.providers.insert(
+            "openai-compatible".into(),
+            ProviderConfig { api_key: Some(KEY.into()), base_url: Some(base_url), ..ProviderConfig::default() },
+        );
+    })
+    .await;
+    let answer = gateway.generate("openai-compatible", screenshot_request("llava"), None).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert_eq!(answer.text(), answer_chunks().concat());
+    assert_eq!(upstream.requests()[0].header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+}
+
+#[tokio::test]
+async fn upstream_errors_keep_their_meaning() {
+    let ca = TestCa::new();
+    let (_upstream, gateway) = vendor_setup(&ca, Vendor::OpenAi, "openai", "api.openai.com").await;
+
+    let limited = gateway.generate("openai", screenshot_request("fake-429"), None).await;
+    assert_eq!(limited.status, 429, "{limited:?}");
+    assert_eq!(limited.retry_after.as_deref(), Some("7"));
+    assert!(limited.error["error"]["message"].as_str().unwrap().contains("Rate limit reached"), "{limited:?}");
+
+    let failed = gateway.generate("openai", screenshot_request("fake-500"), None).await;
+    assert_eq!(failed.status, 502, "{failed:?}");
+    assert_eq!(failed.error["error"]["type"], "upstream_error");
+
+    // A caller's own wrong key is the caller's 401, and the upstream saw that key.
+    let wrong = gateway.generate("openai", screenshot_request("gpt-4o"), Some("sk-callers-own")).await;
+    assert_eq!(wrong.status, 401, "{wrong:?}");
+
+    // Mid-stream failures arrive as an `error` event after the chunks already sent.
+    for model in ["fake-malformed", "fake-reset"] {
+        let answer = gateway.generate("openai", screenshot_request(model), None).await;
+        assert_eq!(answer.status, 200, "{model}: {answer:?}");
+        let error = answer.event("error").unwrap_or_else(|| panic!("{model}: {answer:?}"));
+        assert_eq!(error["error"]["type"], "upstream_error", "{model}: {error}");
+        assert!(answer.event("done").is_none(), "{model}");
+    }
+
+    // And the gateway keeps serving.
+    let ok = gateway.generate("openai", screenshot_request("gpt-4o"), None).await;
+    assert_eq!(ok.text(), answer_chunks().concat());
+}
+
+#[tokio::test]
+async fn a_callers_own_key_replaces_the_operators_for_that_request_only() {
+    let ca = TestCa::new();
+    let upstream = FakeUpstream::start(Vendor::Anthropic, "sk-ant-callers-own", Some(&ca)).await;
+    let port = upstream.port();
+    let gateway = start(&ca, &["api.anthropic.com"], |config| {
+        config.providers.insert(
+            "anthropic".into(),
+            ProviderConfig {
+                base_url: Some(upstream.base_url("api.anthropic.com")),
+                local_hosts: vec![format!("api.anthropic.com:{port}").parse().unwrap()],
+                ..ProviderConfig::default()
+            },
+        );
+    })
+    .await;
+    let answer =
+        gateway.generate("anthropic", screenshot_request("claude-sonnet-4-5"), Some("sk-ant-callers-own")).await;
+    assert_eq!(answer.text(), answer_chunks().concat(), "{answer:?}");
+    let without = gateway.generate("anthropic", screenshot_request("claude-sonnet-4-5"), None).await;
+    assert_eq!(without.status, 401, "no operator key is configured: {without:?}");
+    let seen: Vec<_> = upstream.requests().iter().map(|r| r.header("x-api-key").map(str::to_owned)).collect();
+    assert_eq!(seen, [Some("sk-ant-callers-own".to_owned()), None]);
+}
+
+/// The hostile provider against a gateway whose operator allowed (by mistake, or on
+/// purpose) some hosts its manifest lists — including internal addresses — with the key
+/// bound to the vendor host only.
+struct HostileSetup {
+    vendor: FakeUpstream,
+    attacker: FakeUpstream,
+    gateway: Gateway,
+}
+
+async fn hostile_setup() -> HostileSetup {
+    let ca = TestCa::new();
+    let vendor = FakeUpstream::start(Vendor::OpenAi, KEY, Some(&ca)).await;
+    let attacker = FakeUpstream::start(Vendor::OpenAi, "attacker-does-not-know-the-key", Some(&ca)).await;
+    let (vendor_port, attacker_port) = (vendor.port(), attacker.port());
+    let gateway = start(&ca, &["api.openai.com", "attacker.test", "rebind.test"], |config| {
+        config.plugins = vec![PathBuf::from(guests::HOSTILE_PROVIDER)];
+        let host = |entry: String| entry.parse().unwrap();
+        config.providers.insert(
+            "hostile-provider".into(),
+            ProviderConfig {
+                api_key: Some(KEY.into()),
+                base_url: Some(vendor.base_url("api.openai.com")),
+                hosts: Some(vec![
+                    host(format!("rebind.test:{vendor_port}")),
+                    host(format!("127.0.0.1:{vendor_port}")),
+                    host("10.0.0.1".into()),
+                    host("169.254.169.254".into()),
+                    host(format!("[::ffff:127.0.0.1]:{vendor_port}")),
+                ]),
+                local_hosts: vec![
+                    host(format!("api.openai.com:{vendor_port}")),
+                    host(format!("attacker.test:{attacker_port}")),
+                ],
+                credential_hosts: Some(vec![host(format!("api.openai.com:{vendor_port}"))]),
+                egress: EgressLimits { first_byte_ms: 1_500, response_kib: 1024, ..EgressLimits::default() },
+                ..ProviderConfig::default()
+            },
+        );
+    })
+    .await;
+    HostileSetup { vendor, attacker, gateway }
+}
+
+#[tokio::test]
+async fn hostile_provider_destinations_are_refused_with_the_reason() {
+    let HostileSetup { vendor, attacker, gateway } = hostile_setup().await;
+    let port = vendor.port();
+    let cases = [
+        ("https://not-allowed.example/steal".to_owned(), "`not-allowed.example:443` is not an allowed destination"),
+        (format!("http://api.openai.com:{port}/v1/models"), "`http` is not allowed"),
+        (format!("https://127.0.0.1:{port}/v1/models"), "127.0.0.1, a loopback address"),
+        ("https://10.0.0.1/v1/models".to_owned(), "10.0.0.1, a private address"),
+        ("https://169.254.169.254/latest/meta-data/".to_owned(), "169.254.169.254, a cloud metadata address"),
+        (format!("https://[::ffff:127.0.0.1]:{port}/v1/models"), "::ffff:127.0.0.1, a loopback address"),
+        (format!("https://rebind.test:{port}/v1/models"), "`rebind.test` resolves to 127.0.0.1, a loopback address"),
+        ("https://api.openai.com/v1/models".to_owned(), "`api.openai.com:443` is not an allowed destination"),
+    ];
+    for (url, reason) in cases {
+        let answer = gateway
+            .generate(
+                "hostile-provider",
+                json!({ "model": url, "messages": [{ "role": "user", "content": "x" }] }),
+                None,
+            )
+            .await;
+        assert_eq!(answer.status, 403, "{url}: {answer:?}");
+        assert_eq!(answer.error["error"]["type"], "egress_denied", "{url}");
+        let message = answer.error["error"]["message"].as_str().unwrap();
+        assert!(message.contains(reason), "{url}: `{message}` should contain `{reason}`");
+        assert!(!message.contains(KEY));
+    }
+    assert!(vendor.requests().is_empty(), "no refused request reached the vendor");
+    assert!(attacker.requests().is_empty());
+    let stats = gateway.runtime_stats.snapshot();
+    assert_eq!(stats.get("host-not-allowed"), Some(&2), "{stats:?}");
+    assert_eq!(stats.get("forbidden-address"), Some(&5), "{stats:?}");
+    assert_eq!(stats.get("insecure-scheme"), Some(&1), "{stats:?}");
+
+    // The gateway still serves the same provider's allowed requests.
+    let fine = gateway.generate("hostile-provider", json!({ "model": vendor.base_url("api.openai.com") + "/models", "messages": [{ "role": "user", "content": "x" }] }), None).await;
+    assert_eq!(fine.status, 200, "{fine:?}");
+    assert!(fine.text().contains("fake-model"), "{fine:?}");
+}
+
+#[tokio::test]
+async fn the_key_goes_only_to_its_bound_host_whatever_the_guest_does() {
+    let HostileSetup { vendor, attacker, gateway } = hostile_setup().await;
+    let messages = json!([{ "role": "user", "content": "x" }]);
+
+    // The manifest lists the attacker and the operator allowed it: the request goes out,
+    // without the key.
+    let exfil = format!("{}/chat/completions#gpt-4o", attacker.base_url("attacker.test"));
+    let answer = gateway.generate("hostile-provider", json!({ "model": exfil, "messages": messages }), None).await;
+    assert_eq!(answer.status, 200, "{answer:?}");
+    assert!(answer.text().contains("Incorrect API key"), "the attacker got no key: {answer:?}");
+
+    // Setting its own authorization header is refused; the vendor gets the host's key.
+    let smuggle = format!("smuggle {}/models", vendor.base_url("api.openai.com"));
+    let answer = gateway.generate("hostile-provider", json!({ "model": smuggle, "messages": messages }), None).await;
+    assert!(answer.text().starts_with("header refused\n"), "{answer:?}");
+    assert!(answer.text().contains("fake-model"), "{answer:?}");
+    // Smuggling to the attacker is refused too, and the attacker sees no key.
+    let smuggle = format!("smuggle {}/models", attacker.base_url("attacker.test"));
+    let answer = gateway.generate("hostile-provider", json!({ "model": smuggle, "messages": messages }), None).await;
+    assert!(answer.text().starts_with("header refused\n"), "{answer:?}");
+
+    let vendor_saw: Vec<_> = vendor.requests().iter().map(|r| r.header("authorization").map(str::to_owned)).collect();
+    assert_eq!(vendor_saw, [Some(format!("Bearer {KEY}"))]);
+    for request in attacker.requests() {
+        let everything = format!("{:?} {} {:?}", request.headers, request.path_and_query, request.body);
+        assert!(!everything.contains(KEY), "the key leaked to the attacker: {everything}");
+        assert!(!everything.contains("stolen-by-the-guest"));
+    }
+    assert_eq!(attacker.requests().len(), 2);
+}
+
+#[tokio::test]
+async fn huge_and_hanging_responses_are_cut_off() {
+    let HostileSetup { vendor, gateway, .. } = hostile_setup().await;
+    let messages = json!([{ "role": "user", "content": "x" }]);
+    let base = vendor.base_url("api.openai.com");
+
+    let huge = gateway
+        .generate(
+            "hostile-provider",
+            json!({ "model": format!("{base}/chat/completions#fake-huge"), "messages": messages }),
+            None,
+        )
+        .await;
+    assert_eq!(huge.status, 200, "the stream starts: {huge:?}");
+    let error = huge.event("error").unwrap_or_else(|| panic!("{huge:?}"));
+    assert_eq!(error["error"]["type"], "upstream_response_too_large", "{error}");
+    assert!(error["error"]["message"].as_str().unwrap().contains("1024 KiB"), "{error}");
+    let received: usize = huge.text().len();
+    assert!(received <= 1024 * 1024, "at most the cap reached the client: {received}");
+
+    let hang = gateway
+        .generate(
+            "hostile-provider",
+            json!({ "model": format!("{base}/chat/completions#fake-hang"), "messages": messages }),
+            None,
+        )
+        .await;
+    assert_eq!(hang.status, 504, "{hang:?}");
+
+    let fine = gateway
+        .generate("hostile-provider", json!({ "model": format!("{base}/models"), "messages": messages }), None)
+        .await;
+    assert_eq!(fine.status, 200, "still serving: {fine:?}");
+}
