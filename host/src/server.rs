@@ -77,6 +77,12 @@ impl Server {
         let ready = state.ready.clone();
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let app = api::router(state, max_body_bytes);
+        // Small writes (SSE events) go out at once, not after the client's delayed ACK.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
+            if let Err(error) = stream.set_nodelay(true) {
+                tracing::debug!(%error, "could not set TCP_NODELAY");
+            }
+        });
         let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
             shutdown.await;
             ready.store(false, Ordering::Relaxed);

@@ -215,6 +215,19 @@ async fn openai_compatible_reaches_a_local_plain_http_server_at_the_configured_b
     assert_eq!(answer.status, 200, "{answer:?}");
     assert_eq!(answer.text(), answer_chunks().concat());
     assert_eq!(upstream.requests()[0].header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+
+    // It asks the server for its models, through the gate too.
+    let models: Value = gateway
+        .client
+        .get(format!("{}/v1/providers/openai-compatible/models", gateway.base))
+        .send()
+        .await
+        .expect("answer")
+        .json()
+        .await
+        .expect("JSON");
+    assert_eq!(models["models"][0]["id"], "fake-model", "{models}");
+    assert_eq!(upstream.requests()[1].path_and_query, "/v1/models");
 }
 
 #[tokio::test]
@@ -247,6 +260,33 @@ async fn upstream_errors_keep_their_meaning() {
     // And the gateway keeps serving.
     let ok = gateway.generate("openai", screenshot_request("gpt-4o"), None).await;
     assert_eq!(ok.text(), answer_chunks().concat());
+}
+
+#[tokio::test]
+async fn a_client_that_disconnects_ends_the_upstream_stream() {
+    let ca = TestCa::new();
+    let (upstream, gateway) = vendor_setup(&ca, Vendor::OpenAi, "openai", "api.openai.com").await;
+    let response = gateway
+        .client
+        .post(format!("{}/v1/providers/openai/generate", gateway.base))
+        .json(&screenshot_request("fake-slow"))
+        .send()
+        .await
+        .expect("gateway answers");
+    assert_eq!(response.status(), 200);
+    let mut stream = response.bytes_stream();
+    let first = futures_util::StreamExt::next(&mut stream).await.expect("a first event").expect("bytes");
+    assert!(String::from_utf8_lossy(&first).contains("event: chunk"), "{first:?}");
+    drop(stream);
+    // The upstream notices within a few of its 50 ms ticks; give it up to 20 s on a
+    // loaded machine (the stream would otherwise run for 30 s).
+    for _ in 0..200 {
+        if upstream.abandoned() == 1 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the upstream stream was not cancelled after the client went away");
 }
 
 #[tokio::test]

@@ -19,6 +19,7 @@ mod ca;
 mod vendor;
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub use ca::TestCa;
@@ -55,6 +56,7 @@ pub struct FakeUpstream {
     tls: bool,
     vendor: Vendor,
     recorded: Arc<Mutex<Vec<Recorded>>>,
+    abandoned: Arc<AtomicUsize>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -69,10 +71,11 @@ impl FakeUpstream {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.expect("binding 127.0.0.1");
         let addr = listener.local_addr().expect("bound address");
         let recorded = Arc::new(Mutex::new(Vec::new()));
-        let router = vendor::router(vendor, key.to_owned(), recorded.clone());
+        let abandoned = Arc::new(AtomicUsize::new(0));
+        let router = vendor::router(vendor, key.to_owned(), recorded.clone(), abandoned.clone());
         let acceptor = ca.map(TestCa::acceptor);
         let task = tokio::spawn(serve(listener, router, acceptor));
-        Self { addr, tls: ca.is_some(), vendor, recorded, task }
+        Self { addr, tls: ca.is_some(), vendor, recorded, abandoned, task }
     }
 
     /// The address it listens on.
@@ -91,6 +94,11 @@ impl FakeUpstream {
         let scheme = if self.tls { "https" } else { "http" };
         let suffix = if self.vendor == Vendor::OpenAi { "/v1" } else { "" };
         format!("{scheme}://{host}:{}{suffix}", self.addr.port())
+    }
+
+    /// How many `fake-slow` streams their client abandoned before the end.
+    pub fn abandoned(&self) -> usize {
+        self.abandoned.load(Ordering::SeqCst)
     }
 
     /// Every request received so far.

@@ -1,6 +1,7 @@
 //! The three vendors' routes, answers and errors.
 
 use std::convert::Infallible;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -45,6 +46,9 @@ pub enum Behaviour {
     Huge,
     /// `fake-hang`: never answers.
     Hang,
+    /// `fake-slow`: the answer's chunks over and over, 50 ms apart, for 30 s; a client
+    /// that goes away before the end is counted ([`crate::FakeUpstream::abandoned`]).
+    Slow,
 }
 
 impl Behaviour {
@@ -58,6 +62,7 @@ impl Behaviour {
             "fake-reset" => Behaviour::Reset,
             "fake-huge" => Behaviour::Huge,
             "fake-hang" => Behaviour::Hang,
+            "fake-slow" => Behaviour::Slow,
             _ => Behaviour::Answer,
         }
     }
@@ -79,10 +84,16 @@ struct Upstream {
     vendor: Vendor,
     key: Arc<str>,
     recorded: Arc<Mutex<Vec<Recorded>>>,
+    abandoned: Arc<AtomicUsize>,
 }
 
-pub(crate) fn router(vendor: Vendor, key: String, recorded: Arc<Mutex<Vec<Recorded>>>) -> Router {
-    let state = Upstream { vendor, key: Arc::from(key), recorded };
+pub(crate) fn router(
+    vendor: Vendor,
+    key: String,
+    recorded: Arc<Mutex<Vec<Recorded>>>,
+    abandoned: Arc<AtomicUsize>,
+) -> Router {
+    let state = Upstream { vendor, key: Arc::from(key), recorded, abandoned };
     let router = match vendor {
         Vendor::OpenAi => Router::new().route("/v1/chat/completions", post(openai)).route("/v1/models", get(models)),
         Vendor::Anthropic => Router::new().route("/v1/messages", post(anthropic)),
@@ -155,10 +166,37 @@ impl Upstream {
                 let body = stream::iter((0..100).map(move |_| Ok::<_, Infallible>(block.clone())));
                 (StatusCode::OK, [(header::CONTENT_TYPE, "text/event-stream")], Body::from_stream(body)).into_response()
             }
+            Behaviour::Slow => {
+                let guard = Abandoned(Some(self.abandoned.clone()));
+                let repeated: Vec<String> = events.iter().skip(1).take(answer_chunks().len()).cloned().collect();
+                let ticks = stream::unfold((guard, 0usize), move |(mut guard, tick)| {
+                    let event = repeated[tick % repeated.len()].clone();
+                    async move {
+                        if tick == 600 {
+                            guard.0.take();
+                            return None;
+                        }
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        Some((Ok(event), (guard, tick + 1)))
+                    }
+                });
+                sse_stream(ticks)
+            }
             Behaviour::Hang => {
                 tokio::time::sleep(Duration::from_secs(3600)).await;
                 StatusCode::GATEWAY_TIMEOUT.into_response()
             }
+        }
+    }
+}
+
+/// Counts a stream dropped before its end: the client went away.
+struct Abandoned(Option<Arc<AtomicUsize>>);
+
+impl Drop for Abandoned {
+    fn drop(&mut self) {
+        if let Some(counter) = self.0.take() {
+            counter.fetch_add(1, Ordering::SeqCst);
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `POST /v1/providers/{name}/generate` streams a provider's answer as server-sent
-//! events; `GET /v1/providers` lists the providers and their models.
+//! events; `GET /v1/providers` lists the providers, `GET /v1/providers/{name}/models`
+//! one provider's models.
 //!
 //! The stream's events: `chunk` (`{"text"}`), `usage` (`{"prompt_tokens",
 //! "completion_tokens"}`), `finished` (`{"reason"}`), then `done`; or `error`
@@ -177,6 +178,16 @@ fn provider(state: &AppState, name: &str) -> Result<std::sync::Arc<ProviderPlugi
         .get(name)
         .and_then(|plugin| plugin.provider().cloned())
         .ok_or_else(|| ApiError::not_found(format!("no provider called `{name}` is loaded")))
+}
+
+/// `GET /v1/providers/{name}/models`: the provider's models, from the upstream when the
+/// provider can ask it.
+pub async fn list_models(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let models = provider(&state, &name)?.list_models().await?;
+    Ok(Json(json!({ "models": models })))
 }
 
 /// `GET /v1/providers`.

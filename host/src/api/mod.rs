@@ -3,8 +3,9 @@
 //! - `GET /healthz`, `GET /readyz`: liveness and readiness ([`health`]);
 //! - `GET /v1/plugins`: the loaded plugins; `POST /v1/sanitize`: run a sanitizer
 //!   ([`sanitize`]);
-//! - `GET /v1/providers`, `POST /v1/providers/{name}/generate`: the providers, and a
-//!   streamed generation through one ([`generate`]).
+//! - `GET /v1/providers`, `GET /v1/providers/{name}/models`,
+//!   `POST /v1/providers/{name}/generate`: the providers, their models, and a streamed
+//!   generation through one ([`generate`]).
 //!
 //! Every error is JSON (`{ "error": { "type", "message", "request_id" } }`, see
 //! [`ApiError`]) and every response carries `x-request-id`.
@@ -51,6 +52,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/sanitize", post(sanitize::sanitize))
         .route("/v1/providers", get(generate::list_providers))
         .route("/v1/providers/{name}/generate", post(generate::generate))
+        .route("/v1/providers/{name}/models", get(generate::list_models))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(axum::middleware::from_fn(request_id::assign))

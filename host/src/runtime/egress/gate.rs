@@ -178,6 +178,7 @@ impl Gate {
         let mut builder = reqwest::Client::builder()
             .use_rustls_tls()
             .no_proxy()
+            .tcp_nodelay(true)
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(Duration::from_millis(config.limits.connect_ms))
             .dns_resolver(Arc::new(resolver))
