@@ -14,6 +14,7 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+use crate::generation::{ImageLimits, Retention};
 use crate::runtime::{
     AllowedHost, DEFAULT_PROVIDER_LIMITS, EgressLimits, EngineConfig, Limits, LimitsPatch, PluginSettings,
     ProviderManifest, ProviderSettings, Settings,
@@ -43,6 +44,8 @@ pub struct Config {
     pub providers: BTreeMap<String, ProviderConfig>,
     /// Settings shared by every provider's egress gate.
     pub egress: EgressConfig,
+    /// Screenshot-to-code generations.
+    pub generations: GenerationsConfig,
 }
 
 impl Default for Config {
@@ -57,6 +60,7 @@ impl Default for Config {
             sanitizers: BTreeMap::new(),
             providers: BTreeMap::new(),
             egress: EgressConfig::default(),
+            generations: GenerationsConfig::default(),
         }
     }
 }
@@ -119,6 +123,43 @@ pub struct EgressConfig {
     pub extra_ca_files: Vec<PathBuf>,
 }
 
+/// Settings of `POST /v1/generations`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GenerationsConfig {
+    /// Largest request body, in MiB (images travel base64-encoded). Default 64.
+    pub max_body_mib: u32,
+    /// Largest image, in KiB. Default 10 240.
+    pub max_image_kib: u32,
+    /// Largest image width or height, in pixels. Default 8 192.
+    pub max_image_side: u32,
+    /// How long generation records (code, models, usage; never images) are kept.
+    pub retention: Retention,
+}
+
+impl Default for GenerationsConfig {
+    fn default() -> Self {
+        let images = ImageLimits::default();
+        Self {
+            max_body_mib: 64,
+            max_image_kib: u32::try_from(images.max_bytes >> 10).unwrap_or(u32::MAX),
+            max_image_side: images.max_side,
+            retention: Retention::default(),
+        }
+    }
+}
+
+impl GenerationsConfig {
+    /// The caps on one screenshot.
+    pub fn image_limits(&self) -> ImageLimits {
+        ImageLimits {
+            max_bytes: usize::try_from(u64::from(self.max_image_kib) << 10).unwrap_or(usize::MAX),
+            max_side: self.max_image_side,
+            ..ImageLimits::default()
+        }
+    }
+}
+
 /// Top-level keys, so unrelated `AIRLOCK_*` variables are not mistaken for settings.
 const KEYS: &[&str] = &[
     "listen",
@@ -130,6 +171,7 @@ const KEYS: &[&str] = &[
     "sanitizers",
     "providers",
     "egress",
+    "generations",
 ];
 
 impl Config {
@@ -189,6 +231,16 @@ impl Config {
             credential_hosts,
             egress: config.egress,
         })
+    }
+
+    /// The hosts previews may load scripts, styles and fonts from: the `html`
+    /// sanitizer's `script-hosts` option when the operator set it, else its default.
+    pub fn preview_hosts(&self) -> Vec<String> {
+        let configured = self.sanitizers.get("html").and_then(|html| html.options.get("script-hosts"));
+        match configured {
+            Some(hosts) => hosts.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned).collect(),
+            None => airlock_sanitize_html::DEFAULT_SCRIPT_HOSTS.iter().map(|h| (*h).to_owned()).collect(),
+        }
     }
 
     /// Where compiled plugin code is cached.

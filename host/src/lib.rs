@@ -13,6 +13,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod generation;
 pub mod plugins;
 pub mod runtime;
 pub mod server;

@@ -11,6 +11,7 @@ use tokio::net::TcpListener;
 
 use crate::api::{self, AppState};
 use crate::config::Config;
+use crate::generation::Generations;
 use crate::plugins::Plugins;
 use crate::runtime::Runtime;
 
@@ -47,7 +48,15 @@ impl Server {
         }
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
-        let state = AppState { plugins: Arc::new(plugins), ready: Arc::new(AtomicBool::new(true)) };
+        let state = AppState {
+            plugins: Arc::new(plugins),
+            ready: Arc::new(AtomicBool::new(true)),
+            generations: Arc::new(Generations::new(config.generations.retention)),
+            image_limits: config.generations.image_limits(),
+            preview_hosts: Arc::new(config.preview_hosts()),
+            max_generation_body: usize::try_from(u64::from(config.generations.max_body_mib) << 20)
+                .unwrap_or(usize::MAX),
+        };
         Ok(Self {
             listener,
             state,

@@ -2,159 +2,16 @@
 //! components, and fake vendor APIs over TLS on 127.0.0.1 (with a test CA and a test
 //! resolver standing in for the vendors' DNS).
 
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
-use std::sync::Arc;
+mod common;
 
-use airlock::config::{Config, ProviderConfig};
-use airlock::runtime::{EgressEnvironment, EgressLimits, StaticLookup};
-use airlock::server::Server;
+use std::path::PathBuf;
+
+use airlock::config::ProviderConfig;
+use airlock::runtime::EgressLimits;
 use airlock_fake_upstream::{FakeUpstream, TestCa, Vendor, answer_chunks};
 use airlock_tests::guests;
-use base64::Engine as _;
+use common::{Gateway, KEY, image_base64, screenshot_request, start, vendor_setup};
 use serde_json::{Value, json};
-
-/// The key only the host has.
-const KEY: &str = "sk-host-only-7f3a9c";
-/// A tiny PNG (1×1): what a screenshot looks like on the wire.
-const PNG: &[u8] = &[
-    0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48, 0x44, 0x52, 0x00, 0x00, 0x00,
-    0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1f, 0x15, 0xc4, 0x89,
-];
-
-struct Gateway {
-    base: String,
-    client: reqwest::Client,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    runtime_stats: Arc<airlock::runtime::EgressStats>,
-    _data: tempfile::TempDir,
-}
-
-impl Drop for Gateway {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-    }
-}
-
-/// What a generate call answered: status, and either the stream's events or the error.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    events: Vec<(String, Value)>,
-    error: Value,
-    retry_after: Option<String>,
-}
-
-impl Answer {
-    fn text(&self) -> String {
-        self.events.iter().filter(|(name, _)| name == "chunk").filter_map(|(_, data)| data["text"].as_str()).collect()
-    }
-
-    fn event(&self, name: &str) -> Option<&Value> {
-        self.events.iter().find(|(n, _)| n == name).map(|(_, data)| data)
-    }
-}
-
-async fn start(ca: &TestCa, names: &[&str], configure: impl FnOnce(&mut Config)) -> Gateway {
-    let data = tempfile::tempdir().expect("temp dir");
-    let mut config = Config {
-        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-        data_dir: data.path().to_path_buf(),
-        shutdown_grace_secs: 2,
-        ..Config::default()
-    };
-    configure(&mut config);
-    let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let lookup = StaticLookup(names.iter().map(|name| ((*name).to_owned(), loopback)).collect());
-    let egress = EgressEnvironment {
-        lookup: Arc::new(lookup),
-        extra_roots: vec![reqwest::Certificate::from_pem(ca.ca_pem().as_bytes()).expect("test CA")],
-        stats: Arc::default(),
-    };
-    let runtime = airlock::plugins::runtime(&config).expect("runtime").with_egress(egress);
-    let runtime_stats = runtime.egress_stats().clone();
-    let server = Server::bind_with(&config, runtime).await.expect("server starts");
-    let address = server.local_addr().expect("address");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server.run(async move {
-        let _ = stopped.await;
-    }));
-    Gateway {
-        base: format!("http://{address}"),
-        client: reqwest::Client::new(),
-        stop: Some(stop),
-        runtime_stats,
-        _data: data,
-    }
-}
-
-impl Gateway {
-    async fn generate(&self, provider: &str, body: Value, own_key: Option<&str>) -> Answer {
-        let mut request = self.client.post(format!("{}/v1/providers/{provider}/generate", self.base)).json(&body);
-        if let Some(key) = own_key {
-            request = request.header("x-airlock-provider-key", key);
-        }
-        let response = request.send().await.expect("gateway answers");
-        let status = response.status().as_u16();
-        let retry_after = response.headers().get("retry-after").map(|v| v.to_str().unwrap().to_owned());
-        let text = response.text().await.expect("body");
-        if status != 200 {
-            let error = serde_json::from_str(&text).unwrap_or_else(|_| panic!("error is JSON: {text}"));
-            return Answer { status, events: Vec::new(), error, retry_after };
-        }
-        let events = text
-            .split("\n\n")
-            .filter_map(|block| {
-                let name = block.lines().find_map(|l| l.strip_prefix("event: "))?;
-                let data = block.lines().find_map(|l| l.strip_prefix("data: "))?;
-                Some((name.to_owned(), serde_json::from_str(data).expect("event data is JSON")))
-            })
-            .collect();
-        Answer { status, events, error: Value::Null, retry_after }
-    }
-}
-
-fn screenshot_request(model: &str) -> Value {
-    json!({
-        "model": model,
-        "messages": [
-            { "role": "system", "content": "You write single-file HTML pages." },
-            { "role": "user", "content": [
-                { "type": "text", "text": "Build this page." },
-                { "type": "image", "media_type": "image/png", "data": base64::engine::general_purpose::STANDARD.encode(PNG) },
-            ]},
-        ],
-        "max_tokens": 1000,
-    })
-}
-
-/// A vendor's fake API over TLS under its real host name, and a gateway whose bundled
-/// provider `name` is configured to reach it with [`KEY`].
-async fn vendor_setup(ca: &TestCa, vendor: Vendor, name: &str, host: &str) -> (FakeUpstream, Gateway) {
-    let upstream = FakeUpstream::start(vendor, KEY, Some(ca)).await;
-    let port = upstream.port();
-    let base_url = upstream.base_url(host);
-    let gateway = start(ca, &[host], |config| {
-        config.providers.insert(
-            name.into(),
-            ProviderConfig {
-                api_key: Some(KEY.into()),
-                base_url: Some(base_url),
-                // The fake listens on 127.0.0.1: the operator marks it local.
-                local_hosts: vec![format!("{host}:{port}").parse().unwrap()],
-                ..ProviderConfig::default()
-            },
-        );
-    })
-    .await;
-    (upstream, gateway)
-}
-
-fn image_base64() -> String {
-    base64::engine::general_purpose::STANDARD.encode(PNG)
-}
 
 #[tokio::test]
 async fn each_bundled_provider_streams_an_answer_and_only_the_host_added_the_key() {

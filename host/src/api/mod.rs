@@ -3,6 +3,8 @@
 //! - `GET /healthz`, `GET /readyz`: liveness and readiness ([`health`]);
 //! - `GET /v1/plugins`: the loaded plugins; `POST /v1/sanitize`: run a sanitizer
 //!   ([`sanitize`]);
+//! - `POST /v1/generations` (screenshots to pages, streamed), `GET /v1/generations/{id}`,
+//!   `GET /v1/generations/{id}/variants/{n}/preview` ([`generations`]);
 //! - `GET /v1/providers`, `GET /v1/providers/{name}/models`,
 //!   `POST /v1/providers/{name}/generate`: the providers, their models, and a streamed
 //!   generation through one ([`generate`]).
@@ -12,6 +14,7 @@
 
 mod error;
 mod generate;
+mod generations;
 mod health;
 mod json;
 mod request_id;
@@ -29,6 +32,7 @@ pub use generate::OWN_KEY_HEADER;
 pub use json::ApiJson;
 pub use request_id::REQUEST_ID_HEADER;
 
+use crate::generation::{Generations, ImageLimits};
 use crate::plugins::Plugins;
 
 /// Header naming the plugin versions that served a response, e.g. `html@0.1.0`.
@@ -41,6 +45,14 @@ pub struct AppState {
     pub plugins: Arc<Plugins>,
     /// False once shutdown has begun: `/readyz` then answers 503.
     pub ready: Arc<AtomicBool>,
+    /// The generations kept.
+    pub generations: Arc<Generations>,
+    /// Caps on uploaded screenshots.
+    pub image_limits: ImageLimits,
+    /// Hosts a preview may load scripts, styles and fonts from (the html sanitizer's).
+    pub preview_hosts: Arc<Vec<String>>,
+    /// Largest generation request body, in bytes.
+    pub max_generation_body: usize,
 }
 
 /// The API's router with its middleware.
@@ -53,6 +65,9 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/providers", get(generate::list_providers))
         .route("/v1/providers/{name}/generate", post(generate::generate))
         .route("/v1/providers/{name}/models", get(generate::list_models))
+        .route("/v1/generations", post(generations::create).layer(DefaultBodyLimit::max(state.max_generation_body)))
+        .route("/v1/generations/{id}", get(generations::show))
+        .route("/v1/generations/{id}/variants/{index}/preview", get(generations::preview))
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(axum::middleware::from_fn(request_id::assign))

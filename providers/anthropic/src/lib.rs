@@ -7,7 +7,7 @@ use airlock_pdk::provider::http::{self, Request};
 use airlock_pdk::provider::stream::{self, Decoded, EventDecoder, SseGeneration};
 use airlock_pdk::provider::{
     Chunk, ContentPart, CredentialPlacement, FinishReason, GenerateRequest, HeaderCredential, Message, ModelInfo,
-    PluginError, Provider, ProviderManifest, Role, Usage, base64_image,
+    ParamNames, PluginError, Provider, ProviderManifest, Role, Usage, base64_image, set_params,
 };
 use airlock_pdk::sse::SseEvent;
 use serde_json::{Value, json};
@@ -59,25 +59,18 @@ fn body(request: &GenerateRequest) -> Value {
         .collect();
     let messages: Vec<Value> =
         request.messages.iter().filter(|m| !matches!(m.role, Role::System)).map(message).collect();
-    let params = &request.params;
     let mut body = json!({
         "model": request.model,
-        "max_tokens": params.max_tokens.unwrap_or(DEFAULT_MAX_TOKENS),
+        "max_tokens": DEFAULT_MAX_TOKENS,
         "messages": messages,
         "stream": true,
     });
     if !system.is_empty() {
         body["system"] = json!(system.join("\n\n"));
     }
-    if let Some(temperature) = params.temperature {
-        body["temperature"] = json!(temperature);
-    }
-    if let Some(top_p) = params.top_p {
-        body["top_p"] = json!(top_p);
-    }
-    if !params.stop.is_empty() {
-        body["stop_sequences"] = json!(params.stop);
-    }
+    let names =
+        ParamNames { max_tokens: "max_tokens", temperature: "temperature", top_p: "top_p", stop: "stop_sequences" };
+    set_params(&mut body, &request.params, &names);
     body
 }
 

@@ -6,8 +6,8 @@
 use airlock_pdk::provider::http::{self, Request};
 use airlock_pdk::provider::stream::{self, Decoded, EventDecoder, SseGeneration};
 use airlock_pdk::provider::{
-    Chunk, ContentPart, CredentialPlacement, FinishReason, GenerateRequest, Message, ModelInfo, PluginError, Provider,
-    ProviderManifest, Role, Usage, base64_image,
+    Chunk, ContentPart, CredentialPlacement, FinishReason, GenerateRequest, Message, ModelInfo, ParamNames,
+    PluginError, Provider, ProviderManifest, Role, Usage, base64_image, set_params,
 };
 use airlock_pdk::sse::SseEvent;
 use serde_json::{Value, json};
@@ -56,20 +56,10 @@ fn body(request: &GenerateRequest) -> Value {
         .collect();
     let contents: Vec<Value> =
         request.messages.iter().filter(|m| !matches!(m.role, Role::System)).map(content).collect();
-    let params = &request.params;
     let mut config = json!({});
-    if let Some(max) = params.max_tokens {
-        config["maxOutputTokens"] = json!(max);
-    }
-    if let Some(temperature) = params.temperature {
-        config["temperature"] = json!(temperature);
-    }
-    if let Some(top_p) = params.top_p {
-        config["topP"] = json!(top_p);
-    }
-    if !params.stop.is_empty() {
-        config["stopSequences"] = json!(params.stop);
-    }
+    let names =
+        ParamNames { max_tokens: "maxOutputTokens", temperature: "temperature", top_p: "topP", stop: "stopSequences" };
+    set_params(&mut config, &request.params, &names);
     let mut body = json!({ "contents": contents, "generationConfig": config });
     if !system.is_empty() {
         body["systemInstruction"] = json!({ "parts": system });

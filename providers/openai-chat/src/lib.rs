@@ -7,7 +7,8 @@
 use airlock_pdk::provider::http::{self, Request};
 use airlock_pdk::provider::stream::{self, Decoded, EventDecoder, SseGeneration};
 use airlock_pdk::provider::{
-    Chunk, ContentPart, FinishReason, GenerateRequest, Message, PluginError, Role, Usage, base64_image,
+    Chunk, ContentPart, FinishReason, GenerateRequest, Message, ParamNames, PluginError, Role, Usage, base64_image,
+    set_params,
 };
 use airlock_pdk::sse::SseEvent;
 use serde_json::{Value, json};
@@ -31,19 +32,8 @@ pub fn body(request: &GenerateRequest) -> Value {
         "stream": true,
         "stream_options": { "include_usage": true },
     });
-    let params = &request.params;
-    if let Some(max) = params.max_tokens {
-        body["max_tokens"] = json!(max);
-    }
-    if let Some(temperature) = params.temperature {
-        body["temperature"] = json!(temperature);
-    }
-    if let Some(top_p) = params.top_p {
-        body["top_p"] = json!(top_p);
-    }
-    if !params.stop.is_empty() {
-        body["stop"] = json!(params.stop);
-    }
+    let names = ParamNames { max_tokens: "max_tokens", temperature: "temperature", top_p: "top_p", stop: "stop" };
+    set_params(&mut body, &request.params, &names);
     body
 }
 

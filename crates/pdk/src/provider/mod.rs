@@ -77,6 +77,37 @@ pub fn base64_image(image: &Image) -> String {
     base64::engine::general_purpose::STANDARD.encode(&image.data)
 }
 
+/// The names a vendor's JSON gives the generation parameters.
+#[derive(Debug, Clone, Copy)]
+pub struct ParamNames {
+    /// e.g. `max_tokens`, `maxOutputTokens`.
+    pub max_tokens: &'static str,
+    /// e.g. `temperature`.
+    pub temperature: &'static str,
+    /// e.g. `top_p`, `topP`.
+    pub top_p: &'static str,
+    /// e.g. `stop`, `stop_sequences`, `stopSequences`.
+    pub stop: &'static str,
+}
+
+/// Sets on the JSON object `target` the parameters `params` gives, under the vendor's
+/// `names`; parameters the request leaves out are left out (or keep `target`'s value).
+pub fn set_params(target: &mut serde_json::Value, params: &GenerationParams, names: &ParamNames) {
+    use serde_json::json;
+    if let Some(max) = params.max_tokens {
+        target[names.max_tokens] = json!(max);
+    }
+    if let Some(temperature) = params.temperature {
+        target[names.temperature] = json!(temperature);
+    }
+    if let Some(top_p) = params.top_p {
+        target[names.top_p] = json!(top_p);
+    }
+    if !params.stop.is_empty() {
+        target[names.stop] = json!(params.stop);
+    }
+}
+
 /// Glue between [`Provider`] and the generated `Guest` trait; used by
 /// [`export_provider!`](crate::export_provider).
 #[doc(hidden)]

@@ -1,0 +1,270 @@
+//! `POST /v1/generations`: screenshots (or a description, or code) in, pages out, as a
+//! stream of typed server-sent events; `GET /v1/generations/{id}` the record;
+//! `GET /v1/generations/{id}/variants/{n}/preview` the sanitized page under a strict CSP.
+//!
+//! Everything about the request is checked before any upstream call: input mode,
+//! image formats (magic bytes), sizes and dimensions, stack, variants, providers.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use base64::Engine as _;
+use serde::Deserialize;
+use serde_json::json;
+use tokio::sync::mpsc;
+
+use super::generate::own_key;
+use super::{ApiError, ApiJson, AppState};
+use crate::generation::{
+    Event, GenerationRecord, ImageError, Input, OutputSanitizers, Stack, Update, VariantJob, VariantRecord,
+    VariantStatus, check_image, messages,
+};
+use crate::runtime::{GenerateRequest, ProviderPlugin};
+
+/// Most images per generation.
+const MAX_IMAGES: usize = 5;
+/// Most variants per generation.
+const MAX_VARIANTS: usize = 4;
+
+/// The body of `POST /v1/generations`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GenerationBody {
+    #[serde(default)]
+    images: Vec<ImageBody>,
+    description: Option<String>,
+    code: Option<String>,
+    stack: Stack,
+    provider: Option<String>,
+    model: Option<String>,
+    instructions: Option<String>,
+    variants: Option<usize>,
+    /// Per-variant provider and model; its length is the number of variants.
+    #[serde(default)]
+    variant_models: Vec<VariantModel>,
+    update: Option<UpdateBody>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ImageBody {
+    /// Base64, or a `data:` URL.
+    data: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VariantModel {
+    provider: String,
+    model: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateBody {
+    code: String,
+    history: Vec<String>,
+    selector: Option<String>,
+}
+
+/// A checked request, ready to run.
+struct Plan {
+    stack: Stack,
+    messages: Vec<crate::runtime::Message>,
+    variants: Vec<(Arc<ProviderPlugin>, String)>,
+}
+
+fn invalid_image(index: usize, error: &ImageError) -> ApiError {
+    let status = if matches!(error, ImageError::TooLarge { .. }) {
+        StatusCode::PAYLOAD_TOO_LARGE
+    } else {
+        StatusCode::BAD_REQUEST
+    };
+    ApiError::new(status, "invalid_image", format!("image {index}: {error}"))
+}
+
+fn decode_image(index: usize, image: &ImageBody, state: &AppState) -> Result<(String, Vec<u8>), ApiError> {
+    let data = match image.data.split_once(";base64,") {
+        Some((prefix, data)) if prefix.starts_with("data:") => data,
+        _ => &image.data,
+    };
+    let bytes = base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|error| {
+        ApiError::new(StatusCode::BAD_REQUEST, "invalid_image", format!("image {index}: not valid base64 ({error})"))
+    })?;
+    let checked = check_image(&bytes, &state.image_limits).map_err(|error| invalid_image(index, &error))?;
+    Ok((checked.format.media_type().to_owned(), bytes))
+}
+
+impl GenerationBody {
+    fn plan(self, state: &AppState) -> Result<Plan, ApiError> {
+        let modes = [!self.images.is_empty(), self.description.is_some(), self.code.is_some()];
+        let input = match modes.iter().filter(|given| **given).count() {
+            0 if self.update.is_some() => None,
+            0 => return Err(ApiError::invalid_request("give `images`, a `description` or `code` (or an `update`)")),
+            1 => Some(if !self.images.is_empty() {
+                if self.images.len() > MAX_IMAGES {
+                    return Err(ApiError::invalid_request(format!(
+                        "{} images given; at most {MAX_IMAGES} are accepted",
+                        self.images.len()
+                    )));
+                }
+                let images = self
+                    .images
+                    .iter()
+                    .enumerate()
+                    .map(|(index, image)| decode_image(index, image, state))
+                    .collect::<Result<_, _>>()?;
+                Input::Images(images)
+            } else if let Some(description) = self.description {
+                Input::Description(description)
+            } else {
+                Input::Code(self.code.unwrap_or_default())
+            }),
+            _ => return Err(ApiError::invalid_request("give only one of `images`, `description` and `code`")),
+        };
+        let count = self.variants.unwrap_or(if self.variant_models.is_empty() { 2 } else { self.variant_models.len() });
+        if !(1..=MAX_VARIANTS).contains(&count) {
+            return Err(ApiError::invalid_request(format!("`variants` must be 1 to {MAX_VARIANTS}, not {count}")));
+        }
+        let choices: Vec<(String, String)> = if self.variant_models.is_empty() {
+            let provider = self.provider.ok_or_else(|| ApiError::invalid_request("`provider` is missing"))?;
+            let model = self.model.ok_or_else(|| ApiError::invalid_request("`model` is missing"))?;
+            vec![(provider, model); count]
+        } else if self.variant_models.len() == count {
+            self.variant_models.into_iter().map(|v| (v.provider, v.model)).collect()
+        } else {
+            return Err(ApiError::invalid_request("`variant_models` must have one entry per variant"));
+        };
+        let variants = choices
+            .into_iter()
+            .map(|(provider, model)| {
+                let plugin =
+                    state.plugins.get(&provider).and_then(|p| p.provider().cloned()).ok_or_else(|| {
+                        ApiError::invalid_request(format!("no provider called `{provider}` is loaded"))
+                    })?;
+                Ok((plugin, model))
+            })
+            .collect::<Result<_, ApiError>>()?;
+        let update = match self.update {
+            Some(update) if update.history.is_empty() => {
+                return Err(ApiError::invalid_request("`update.history` needs at least the instruction to apply"));
+            }
+            Some(update) => Some(Update { code: update.code, history: update.history, selector: update.selector }),
+            None => None,
+        };
+        let messages = messages(self.stack, input.as_ref(), self.instructions.as_deref(), update.as_ref());
+        Ok(Plan { stack: self.stack, messages, variants })
+    }
+}
+
+fn output_sanitizers(state: &AppState) -> Result<OutputSanitizers, ApiError> {
+    let get = |name: &str| {
+        state.plugins.get(name).and_then(|p| p.sanitizer().cloned()).ok_or_else(|| {
+            ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "sanitizer_missing",
+                format!("the `{name}` output sanitizer is not loaded; generations are refused without it"),
+            )
+        })
+    };
+    Ok(OutputSanitizers::new(get("html")?, get("secrets")?))
+}
+
+/// `POST /v1/generations`.
+pub async fn create(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<GenerationBody>,
+) -> Result<Response, ApiError> {
+    let plan = body.plan(&state)?;
+    let output = output_sanitizers(&state)?;
+    let own_key = own_key(&headers)?;
+    let id = uuid::Uuid::new_v4().to_string();
+    let records = state.generations.clone();
+    let pending =
+        plan.variants.iter().map(|(provider, model)| VariantRecord::pending(provider.name(), model)).collect();
+    records.insert(GenerationRecord::new(id.clone(), plan.stack, pending));
+
+    let (sender, receiver) = mpsc::channel::<Event>(64);
+    let created = Event { name: "generation.created", data: json!({ "id": id, "variants": plan.variants.len() }) };
+    let _ = sender.send(created).await;
+    let mut running = tokio::task::JoinSet::new();
+    for (index, (provider, model)) in plan.variants.into_iter().enumerate() {
+        let request =
+            GenerateRequest { model, messages: plan.messages.clone(), max_tokens: None, ..GenerateRequest::default() };
+        let job = VariantJob {
+            index,
+            generation: id.clone(),
+            provider,
+            request,
+            own_key: own_key.as_ref().map(|key| key.to_string()),
+            stack: plan.stack,
+            output: output.clone(),
+            records: records.clone(),
+        };
+        running.spawn(crate::generation::run(job, sender.clone()));
+    }
+    drop(own_key);
+    tokio::spawn(async move {
+        // Dropping `running` (the client left and every send failed) aborts the rest.
+        while running.join_next().await.is_some() {}
+        let _ = sender.send(Event { name: "generation.completed", data: json!({ "id": id }) }).await;
+    });
+    let events = futures_util::stream::unfold(receiver, |mut receiver| async move {
+        let event = receiver.recv().await?;
+        let sse = SseEvent::default().event(event.name).data(event.data.to_string());
+        Some((Ok::<_, Infallible>(sse), receiver))
+    });
+    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+}
+
+/// `GET /v1/generations/{id}`.
+pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<GenerationRecord>, ApiError> {
+    state.generations.get(&id).map(Json).ok_or_else(|| ApiError::not_found(format!("no generation `{id}` is kept")))
+}
+
+/// The preview's Content-Security-Policy: nothing by default; scripts, styles and fonts
+/// only from the allowlisted CDNs (inline scripts only for app stacks); no network
+/// requests, no forms, no framing but by the app itself; and a sandbox of its own, so
+/// the page has an opaque origin even when opened directly.
+pub fn preview_csp(stack: Stack, cdns: &[String]) -> String {
+    let hosts: Vec<String> = cdns.iter().map(|host| format!("https://{host}")).collect();
+    let hosts = hosts.join(" ");
+    let scripts = if stack.is_app() { "'unsafe-inline' 'unsafe-eval'" } else { "" };
+    format!(
+        "default-src 'none'; script-src {hosts} {scripts}; style-src 'unsafe-inline' {hosts}; font-src {hosts} data:; \
+         img-src data: https:; connect-src 'none'; form-action 'none'; base-uri 'none'; frame-ancestors 'self'; \
+         sandbox allow-scripts"
+    )
+}
+
+/// `GET /v1/generations/{id}/variants/{n}/preview`.
+pub async fn preview(
+    State(state): State<AppState>,
+    Path((id, index)): Path<(String, usize)>,
+) -> Result<Response, ApiError> {
+    let record =
+        state.generations.get(&id).ok_or_else(|| ApiError::not_found(format!("no generation `{id}` is kept")))?;
+    let variant = record
+        .variants
+        .get(index)
+        .filter(|v| v.status == VariantStatus::Completed)
+        .ok_or_else(|| ApiError::not_found(format!("generation `{id}` has no completed variant {index}")))?;
+    let code = variant.code.clone().unwrap_or_default();
+    let csp = preview_csp(record.stack, &state.preview_hosts);
+    let mut response = (StatusCode::OK, code).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/html; charset=utf-8"));
+    if let Ok(csp) = HeaderValue::from_str(&csp) {
+        headers.insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
