@@ -68,10 +68,22 @@ impl Behaviour {
     }
 }
 
-/// The answer the model `model` streams, chunk by chunk: [`xss_chunks`] for
-/// `fake-xss`, else [`answer_chunks`].
-pub fn answer_for(model: &str) -> &'static [&'static str] {
-    if model == "fake-xss" { xss_chunks() } else { answer_chunks() }
+/// The answer the model `model` streams, chunk by chunk, for a request whose body is
+/// `request`: [`update_chunks`] for an update (a body asking to change a page, "Now: …"),
+/// [`xss_chunks`] for `fake-xss`, else [`answer_chunks`].
+pub fn answer_for(model: &str, request: &str) -> &'static [&'static str] {
+    if request.contains("Now: ") {
+        update_chunks()
+    } else if model == "fake-xss" {
+        xss_chunks()
+    } else {
+        answer_chunks()
+    }
+}
+
+/// The answer to an update.
+pub fn update_chunks() -> &'static [&'static str] {
+    &["```html\n<!DOCTYPE html>\n<html><body><h1>", "Updated by request", "</h1></body></html>\n```"]
 }
 
 /// A hostile answer: a page whose script vectors are split across chunks.
@@ -258,7 +270,7 @@ async fn openai(State(upstream): State<Upstream>, request: Request) -> Response 
             "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }],
         }))
     };
-    let answer = answer_for(&model);
+    let answer = answer_for(&model, &String::from_utf8_lossy(&recorded.body));
     let mut events = vec![chunk(json!({ "role": "assistant", "content": "" }), Value::Null)];
     events.extend(answer.iter().map(|text| chunk(json!({ "content": text }), Value::Null)));
     events.push(chunk(json!({}), json!("stop")));
@@ -302,7 +314,7 @@ async fn anthropic(State(upstream): State<Upstream>, request: Request) -> Respon
         ),
         event("ping", json!({ "type": "ping" })),
     ];
-    let answer = answer_for(&model);
+    let answer = answer_for(&model, &String::from_utf8_lossy(&recorded.body));
     events.extend(answer.iter().map(|text| {
         event(
             "content_block_delta",
@@ -325,7 +337,7 @@ async fn gemini(
     Query(query): Query<Vec<(String, String)>>,
     request: Request,
 ) -> Response {
-    upstream.record(request).await;
+    let recorded = upstream.record(request).await;
     let key = query.iter().find(|(name, _)| name == "key").map(|(_, value)| value.as_str());
     if !upstream.key_matches(key) {
         return upstream.error(StatusCode::BAD_REQUEST, "API key not valid. Please pass a valid API key.");
@@ -336,7 +348,7 @@ async fn gemini(
     if !query.iter().any(|(name, value)| name == "alt" && value == "sse") {
         return upstream.error(StatusCode::BAD_REQUEST, "this fake only streams with alt=sse");
     }
-    let answer = answer_for(model);
+    let answer = answer_for(model, &String::from_utf8_lossy(&recorded.body));
     let total = answer.len();
     let events = answer
         .iter()

@@ -1,5 +1,6 @@
 //! HTTP routes.
 //!
+//! - `GET /`, `/app.js`, `/app.css`: the browser app ([`app`]);
 //! - `GET /healthz`, `GET /readyz`: liveness and readiness ([`health`]);
 //! - `GET /v1/plugins`: the loaded plugins; `POST /v1/sanitize`: run a sanitizer
 //!   ([`sanitize`]);
@@ -12,6 +13,7 @@
 //! Every error is JSON (`{ "error": { "type", "message", "request_id" } }`, see
 //! [`ApiError`]) and every response carries `x-request-id`.
 
+mod app;
 mod error;
 mod generate;
 mod generations;
@@ -58,6 +60,9 @@ pub struct AppState {
 /// The API's router with its middleware.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
+        .route("/", get(app::index))
+        .route("/app.js", get(app::script))
+        .route("/app.css", get(app::style))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/v1/plugins", get(sanitize::list_plugins))

@@ -1,0 +1,52 @@
+//! The browser app in real Chromium (Debian's, driven by `playwright-core` from npm)
+//! against the real server and a fake OpenAI upstream: upload, two streamed variants,
+//! preview, update and undo, hostile model output that must not run, a bad image.
+//! The steps are in `tests/browser/app.mjs`; screenshots land in
+//! `target/browser-artifacts/`.
+//!
+//! Needs `/usr/bin/chromium` and `npm ci` in `tests/browser` (`.ci/run` does both).
+//! Without them the test says so loudly and skips — except under CI (`CI` set), where
+//! it fails.
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+
+use airlock_fake_upstream::{TestCa, Vendor};
+use common::vendor_setup;
+
+fn missing_tools(browser_dir: &Path) -> Option<String> {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    if !Path::new(&chromium).exists() {
+        return Some(format!("{chromium} is missing (apt-get install chromium)"));
+    }
+    if !browser_dir.join("node_modules/playwright-core").exists() {
+        return Some(format!("playwright-core is missing (npm ci in {})", browser_dir.display()));
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_app_in_chromium() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let browser_dir = root.join("browser");
+    if let Some(missing) = missing_tools(&browser_dir) {
+        assert!(std::env::var_os("CI").is_none(), "browser test cannot run under CI: {missing}");
+        eprintln!("\n!!!!! SKIPPING the browser test: {missing} !!!!!\n");
+        return;
+    }
+    let ca = TestCa::new();
+    let (_upstream, gateway) = vendor_setup(&ca, Vendor::OpenAi, "openai", "api.openai.com").await;
+    let artifacts = root.join("../target/browser-artifacts");
+    let base = gateway.base.clone();
+    let output = tokio::task::spawn_blocking(move || {
+        Command::new("node").arg(browser_dir.join("app.mjs")).arg(&base).arg(&artifacts).output()
+    })
+    .await
+    .expect("join")
+    .expect("node runs");
+    let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    println!("{report}");
+    assert!(output.status.success(), "browser steps failed:\n{report}");
+}
