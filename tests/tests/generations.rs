@@ -187,3 +187,26 @@ async fn bad_requests_get_a_clear_error_and_reach_no_upstream() {
     }
     assert!(upstream.requests().is_empty());
 }
+
+#[tokio::test]
+async fn a_multipart_upload_works_like_json() {
+    let ca = TestCa::new();
+    let (upstream, gateway) = vendor_setup(&ca, Vendor::OpenAi, "openai", "api.openai.com").await;
+    let options = json!({ "stack": "bootstrap", "provider": "openai", "model": "gpt-4o", "variants": 1 });
+    let image =
+        reqwest::multipart::Part::bytes(common::PNG.to_vec()).file_name("shot.png").mime_str("image/png").unwrap();
+    let form = reqwest::multipart::Form::new().text("request", options.to_string()).part("image", image);
+    let response =
+        gateway.client.post(format!("{}/v1/generations", gateway.base)).multipart(form).send().await.expect("answer");
+    assert_eq!(response.status(), 200);
+    let events = parse_events(&response.text().await.unwrap());
+    assert_eq!(by_name(&events, "variant.completed").len(), 1, "{events:?}");
+    let sent = upstream.requests()[0].json();
+    assert!(sent["messages"][1]["content"][0]["image_url"]["url"].as_str().unwrap().ends_with(&image_base64()));
+
+    let svg = reqwest::multipart::Part::bytes(b"<svg/>".to_vec()).file_name("x.png");
+    let form = reqwest::multipart::Form::new().text("request", options.to_string()).part("image", svg);
+    let response =
+        gateway.client.post(format!("{}/v1/generations", gateway.base)).multipart(form).send().await.expect("answer");
+    assert_eq!(response.status(), 400);
+}

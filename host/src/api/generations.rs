@@ -1,5 +1,7 @@
 //! `POST /v1/generations`: screenshots (or a description, or code) in, pages out, as a
-//! stream of typed server-sent events; `GET /v1/generations/{id}` the record;
+//! stream of typed server-sent events. The body is JSON (images base64-encoded), or
+//! `multipart/form-data` with a `request` field holding the same JSON and one `image`
+//! field per screenshot; `GET /v1/generations/{id}` the record;
 //! `GET /v1/generations/{id}/variants/{n}/preview` the sanitized page under a strict CSP.
 //!
 //! Everything about the request is checked before any upstream call: input mode,
@@ -9,7 +11,7 @@ use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
@@ -48,6 +50,52 @@ pub struct GenerationBody {
     #[serde(default)]
     variant_models: Vec<VariantModel>,
     update: Option<UpdateBody>,
+    /// Images uploaded as multipart fields.
+    #[serde(skip)]
+    uploaded: Vec<Vec<u8>>,
+}
+
+/// A generation request, as JSON or as a multipart form.
+pub struct GenerationInput(GenerationBody);
+
+fn form_error(rejection: &axum::extract::multipart::MultipartError) -> ApiError {
+    ApiError::new(rejection.status(), "invalid_request", rejection.body_text())
+}
+
+impl<S: Send + Sync> FromRequest<S> for GenerationInput {
+    type Rejection = ApiError;
+
+    async fn from_request(request: Request, state: &S) -> Result<Self, ApiError> {
+        let content_type = request.headers().get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).unwrap_or("");
+        if !content_type.starts_with("multipart/form-data") {
+            return ApiJson::<GenerationBody>::from_request(request, state).await.map(|ApiJson(body)| Self(body));
+        }
+        let mut form = Multipart::from_request(request, state)
+            .await
+            .map_err(|rejection| ApiError::new(rejection.status(), "invalid_request", rejection.body_text()))?;
+        let mut body: Option<GenerationBody> = None;
+        let mut uploaded = Vec::new();
+        while let Some(field) = form.next_field().await.map_err(|e| form_error(&e))? {
+            match field.name().unwrap_or_default() {
+                "request" => {
+                    let text = field.text().await.map_err(|e| form_error(&e))?;
+                    body = Some(serde_json::from_str(&text).map_err(|error| {
+                        ApiError::new(
+                            StatusCode::UNPROCESSABLE_ENTITY,
+                            "invalid_request",
+                            format!("the `request` field: {error}"),
+                        )
+                    })?);
+                }
+                "image" => uploaded.push(field.bytes().await.map_err(|e| form_error(&e))?.to_vec()),
+                other => return Err(ApiError::invalid_request(format!("unknown form field `{other}`"))),
+            }
+        }
+        let mut body =
+            body.ok_or_else(|| ApiError::invalid_request("the form needs a `request` field holding the JSON options"))?;
+        body.uploaded = uploaded;
+        Ok(Self(body))
+    }
 }
 
 #[derive(Debug, Deserialize)]
@@ -88,38 +136,45 @@ fn invalid_image(index: usize, error: &ImageError) -> ApiError {
     ApiError::new(status, "invalid_image", format!("image {index}: {error}"))
 }
 
-fn decode_image(index: usize, image: &ImageBody, state: &AppState) -> Result<(String, Vec<u8>), ApiError> {
+fn decode_image(index: usize, image: &ImageBody) -> Result<Vec<u8>, ApiError> {
     let data = match image.data.split_once(";base64,") {
         Some((prefix, data)) if prefix.starts_with("data:") => data,
         _ => &image.data,
     };
-    let bytes = base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|error| {
+    base64::engine::general_purpose::STANDARD.decode(data.trim()).map_err(|error| {
         ApiError::new(StatusCode::BAD_REQUEST, "invalid_image", format!("image {index}: not valid base64 ({error})"))
-    })?;
-    let checked = check_image(&bytes, &state.image_limits).map_err(|error| invalid_image(index, &error))?;
-    Ok((checked.format.media_type().to_owned(), bytes))
+    })
 }
 
 impl GenerationBody {
     fn plan(self, state: &AppState) -> Result<Plan, ApiError> {
-        let modes = [!self.images.is_empty(), self.description.is_some(), self.code.is_some()];
+        let mut images: Vec<Vec<u8>> = self
+            .images
+            .iter()
+            .enumerate()
+            .map(|(index, image)| decode_image(index, image))
+            .collect::<Result<_, _>>()?;
+        images.extend(self.uploaded);
+        let modes = [!images.is_empty(), self.description.is_some(), self.code.is_some()];
         let input = match modes.iter().filter(|given| **given).count() {
             0 if self.update.is_some() => None,
             0 => return Err(ApiError::invalid_request("give `images`, a `description` or `code` (or an `update`)")),
-            1 => Some(if !self.images.is_empty() {
-                if self.images.len() > MAX_IMAGES {
+            1 => Some(if !images.is_empty() {
+                if images.len() > MAX_IMAGES {
                     return Err(ApiError::invalid_request(format!(
                         "{} images given; at most {MAX_IMAGES} are accepted",
-                        self.images.len()
+                        images.len()
                     )));
                 }
-                let images = self
-                    .images
-                    .iter()
+                let checked = images
+                    .into_iter()
                     .enumerate()
-                    .map(|(index, image)| decode_image(index, image, state))
-                    .collect::<Result<_, _>>()?;
-                Input::Images(images)
+                    .map(|(index, bytes)| {
+                        let image = check_image(&bytes, &state.image_limits).map_err(|e| invalid_image(index, &e))?;
+                        Ok((image.format.media_type().to_owned(), bytes))
+                    })
+                    .collect::<Result<_, ApiError>>()?;
+                Input::Images(checked)
             } else if let Some(description) = self.description {
                 Input::Description(description)
             } else {
@@ -179,7 +234,7 @@ fn output_sanitizers(state: &AppState) -> Result<OutputSanitizers, ApiError> {
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
-    ApiJson(body): ApiJson<GenerationBody>,
+    GenerationInput(body): GenerationInput,
 ) -> Result<Response, ApiError> {
     let plan = body.plan(&state)?;
     let output = output_sanitizers(&state)?;
