@@ -210,3 +210,32 @@ async fn a_multipart_upload_works_like_json() {
         gateway.client.post(format!("{}/v1/generations", gateway.base)).multipart(form).send().await.expect("answer");
     assert_eq!(response.status(), 400);
 }
+
+#[tokio::test]
+async fn a_client_that_leaves_cancels_the_upstream_streams() {
+    let ca = TestCa::new();
+    let (upstream, gateway) = vendor_setup(&ca, Vendor::OpenAi, "openai", "api.openai.com").await;
+    let response = gateway
+        .client
+        .post(format!("{}/v1/generations", gateway.base))
+        .json(&json!({ "description": "x", "stack": "html_css", "provider": "openai", "model": "fake-slow", "variants": 2 }))
+        .send()
+        .await
+        .expect("answer");
+    let mut stream = response.bytes_stream();
+    let mut seen = String::new();
+    while !seen.contains("variant.chunk") {
+        let bytes = futures_util::StreamExt::next(&mut stream).await.expect("events").expect("bytes");
+        seen.push_str(&String::from_utf8_lossy(&bytes));
+    }
+    drop(stream);
+    // Both upstream streams end within a few 50 ms ticks; up to 20 s on a loaded machine
+    // (they would otherwise run for 30 s).
+    for _ in 0..200 {
+        if upstream.abandoned() == 2 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("{} of 2 upstream streams were cancelled after the client left", upstream.abandoned());
+}
