@@ -18,6 +18,7 @@ const WASIP2_GUESTS: &[&str] = &[
     "guest-hostile-sockets",
     "guest-hostile-environment",
     "guest-hostile-forbidden-imports",
+    "guest-html-v2",
 ];
 
 /// Provider guests, built like integrators build theirs (std, `wasm32-wasip2`); a

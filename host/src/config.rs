@@ -46,6 +46,32 @@ pub struct Config {
     pub egress: EgressConfig,
     /// Screenshot-to-code generations.
     pub generations: GenerationsConfig,
+    /// The operator's token for `/admin/…` (`AIRLOCK_ADMIN_TOKEN`); without one the
+    /// admin endpoints do not exist.
+    pub admin_token: Option<Secret>,
+}
+
+/// A secret setting: never printed.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    /// A secret holding `value`.
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+
+    /// The value, for comparing.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("<redacted>")
+    }
 }
 
 impl Default for Config {
@@ -61,6 +87,7 @@ impl Default for Config {
             providers: BTreeMap::new(),
             egress: EgressConfig::default(),
             generations: GenerationsConfig::default(),
+            admin_token: None,
         }
     }
 }
@@ -172,6 +199,7 @@ const KEYS: &[&str] = &[
     "providers",
     "egress",
     "generations",
+    "admin_token",
 ];
 
 impl Config {

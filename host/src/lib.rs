@@ -14,9 +14,11 @@ pub mod api;
 pub mod cli;
 pub mod config;
 pub mod generation;
+pub mod live;
 pub mod plugins;
 pub mod runtime;
 pub mod server;
+pub mod validate;
 
 /// Components built from the guest crates under `sanitizers/`, embedded at build time.
 pub mod bundled {

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::runtime::{EgressEnvironment, LoadedPlugin, Runtime};
 
 /// Loaded plugins by name.
+#[derive(Clone)]
 pub struct Plugins {
     by_name: BTreeMap<String, LoadedPlugin>,
 }
@@ -40,6 +41,14 @@ impl Plugins {
             }
         }
         Ok(Self { by_name })
+    }
+
+    /// The same set with `plugin` in place of the one of its name.
+    #[must_use]
+    pub fn with(&self, plugin: LoadedPlugin) -> Self {
+        let mut by_name = self.by_name.clone();
+        by_name.insert(plugin.name().to_owned(), plugin);
+        Self { by_name }
     }
 
     /// The plugin called `name`.

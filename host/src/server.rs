@@ -12,6 +12,7 @@ use tokio::net::TcpListener;
 use crate::api::{self, AppState};
 use crate::config::Config;
 use crate::generation::Generations;
+use crate::live::LivePlugins;
 use crate::plugins::Plugins;
 use crate::runtime::Runtime;
 
@@ -49,7 +50,9 @@ impl Server {
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
         let state = AppState {
-            plugins: Arc::new(plugins),
+            plugins: Arc::new(LivePlugins::new(plugins)),
+            runtime: runtime.clone(),
+            config: Arc::new(config.clone()),
             ready: Arc::new(AtomicBool::new(true)),
             generations: Arc::new(Generations::new(config.generations.retention)),
             image_limits: config.generations.image_limits(),

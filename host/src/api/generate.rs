@@ -184,6 +184,7 @@ fn chunk_event(chunk: &Chunk) -> Event {
 fn provider(state: &AppState, name: &str) -> Result<std::sync::Arc<ProviderPlugin>, ApiError> {
     state
         .plugins
+        .current()
         .get(name)
         .and_then(|plugin| plugin.provider().cloned())
         .ok_or_else(|| ApiError::not_found(format!("no provider called `{name}` is loaded")))
@@ -201,8 +202,8 @@ pub async fn list_models(
 
 /// `GET /v1/providers`.
 pub async fn list_providers(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let providers: Vec<_> = state
-        .plugins
+    let plugins = state.plugins.current();
+    let providers: Vec<_> = plugins
         .iter()
         .filter_map(|plugin| plugin.provider())
         .map(|provider| {

@@ -199,7 +199,7 @@ impl GenerationBody {
             .into_iter()
             .map(|(provider, model)| {
                 let plugin =
-                    state.plugins.get(&provider).and_then(|p| p.provider().cloned()).ok_or_else(|| {
+                    state.plugins.current().get(&provider).and_then(|p| p.provider().cloned()).ok_or_else(|| {
                         ApiError::invalid_request(format!("no provider called `{provider}` is loaded"))
                     })?;
                 Ok((plugin, model))
@@ -219,7 +219,7 @@ impl GenerationBody {
 
 fn output_sanitizers(state: &AppState) -> Result<OutputSanitizers, ApiError> {
     let get = |name: &str| {
-        state.plugins.get(name).and_then(|p| p.sanitizer().cloned()).ok_or_else(|| {
+        state.plugins.current().get(name).and_then(|p| p.sanitizer().cloned()).ok_or_else(|| {
             ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "sanitizer_missing",

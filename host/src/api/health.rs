@@ -17,7 +17,7 @@ pub async fn healthz() -> Json<Value> {
 /// `GET /readyz`: plugins are loaded and the server is not shutting down.
 pub async fn readyz(State(state): State<AppState>) -> Result<Json<Value>, ApiError> {
     if state.ready.load(Ordering::Relaxed) {
-        Ok(Json(json!({ "status": "ready", "plugins": state.plugins.len() })))
+        Ok(Json(json!({ "status": "ready", "plugins": state.plugins.current().len() })))
     } else {
         Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "shutting_down", "the server is shutting down"))
     }

@@ -2,6 +2,8 @@
 //!
 //! - `GET /`, `/app.js`, `/app.css`: the browser app ([`app`]);
 //! - `GET /healthz`, `GET /readyz`: liveness and readiness ([`health`]);
+//! - `/admin/plugins…`: upload, activate, roll back plugins, with the operator's token
+//!   ([`admin`]);
 //! - `GET /v1/plugins`: the loaded plugins; `POST /v1/sanitize`: run a sanitizer
 //!   ([`sanitize`]);
 //! - `POST /v1/generations` (screenshots to pages, streamed), `GET /v1/generations/{id}`,
@@ -13,6 +15,7 @@
 //! Every error is JSON (`{ "error": { "type", "message", "request_id" } }`, see
 //! [`ApiError`]) and every response carries `x-request-id`.
 
+mod admin;
 mod app;
 mod error;
 mod generate;
@@ -34,17 +37,26 @@ pub use generate::OWN_KEY_HEADER;
 pub use json::ApiJson;
 pub use request_id::REQUEST_ID_HEADER;
 
+use crate::config::Config;
 use crate::generation::{Generations, ImageLimits};
-use crate::plugins::Plugins;
+use crate::live::LivePlugins;
+use crate::runtime::Runtime;
 
 /// Header naming the plugin versions that served a response, e.g. `html@0.1.0`.
 pub const PLUGINS_HEADER: &str = "x-airlock-plugins";
 
+/// Largest component an operator may upload.
+const ADMIN_UPLOAD_LIMIT: usize = 64 << 20;
+
 /// What handlers share.
 #[derive(Clone)]
 pub struct AppState {
-    /// The loaded plugins.
-    pub plugins: Arc<Plugins>,
+    /// The plugins in service (swappable).
+    pub plugins: Arc<LivePlugins>,
+    /// The runtime that loads uploaded plugins.
+    pub runtime: Arc<Runtime>,
+    /// The configuration (the settings of uploaded plugins).
+    pub config: Arc<Config>,
     /// False once shutdown has begun: `/readyz` then answers 503.
     pub ready: Arc<AtomicBool>,
     /// The generations kept.
@@ -73,6 +85,14 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/generations", post(generations::create).layer(DefaultBodyLimit::max(state.max_generation_body)))
         .route("/v1/generations/{id}", get(generations::show))
         .route("/v1/generations/{id}/variants/{index}/preview", get(generations::preview))
+        .merge(
+            Router::new()
+                .route("/admin/plugins", get(admin::list).post(admin::upload))
+                .route("/admin/plugins/{sha256}/activate", post(admin::activate))
+                .route("/admin/plugins/{name}/rollback", post(admin::rollback))
+                .layer(DefaultBodyLimit::max(ADMIN_UPLOAD_LIMIT))
+                .route_layer(axum::middleware::from_fn_with_state(state.clone(), admin::require_token)),
+        )
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(axum::middleware::from_fn(request_id::assign))

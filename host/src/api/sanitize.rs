@@ -44,8 +44,8 @@ pub async fn sanitize(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SanitizeBody>,
 ) -> Result<Response, ApiError> {
-    let plugin = state
-        .plugins
+    let plugins = state.plugins.current();
+    let plugin = plugins
         .get(&body.plugin)
         .ok_or_else(|| ApiError::not_found(format!("no plugin called `{}` is loaded", body.plugin)))?;
     let sanitizer = plugin
@@ -82,6 +82,7 @@ pub async fn sanitize(
 
 /// `GET /v1/plugins`.
 pub async fn list_plugins(State(state): State<AppState>) -> Json<serde_json::Value> {
-    let plugins: Vec<PluginSummary<'_>> = state.plugins.iter().map(PluginSummary::from).collect();
+    let current = state.plugins.current();
+    let plugins: Vec<PluginSummary<'_>> = current.iter().map(PluginSummary::from).collect();
     Json(json!({ "plugins": plugins }))
 }

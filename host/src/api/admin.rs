@@ -1,0 +1,117 @@
+//! The operator's plugin endpoints, behind the `admin_token` (no token configured: the
+//! endpoints do not exist):
+//!
+//! - `GET /admin/plugins` — every known component and which are in service;
+//! - `POST /admin/plugins` — upload a component (the body); it is checked, linked and
+//!   self-tested, then kept staged (`?activate=true` activates it at once). Header
+//!   `x-airlock-expect-sha256` pins the digest the upload must have;
+//! - `POST /admin/plugins/{sha256}/activate` — put a known component in service;
+//! - `POST /admin/plugins/{name}/rollback` — back to the version the last activation
+//!   of `name` replaced.
+//!
+//! Swaps are atomic: in-flight requests finish on the version they started with.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{ApiError, AppState};
+use crate::runtime::{LoadedPlugin, sha256_hex};
+
+/// The header pinning an upload's digest.
+pub const EXPECT_DIGEST_HEADER: &str = "x-airlock-expect-sha256";
+
+/// Refuses requests without the operator's bearer token (compared in constant time).
+pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
+    let Some(token) = state.config.admin_token.as_ref() else {
+        return Err(ApiError::not_found("no such route"));
+    };
+    let presented = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or_default();
+    if !constant_time_eq(presented.as_bytes(), token.expose().as_bytes()) {
+        return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid admin token is required"));
+    }
+    Ok(next.run(request).await)
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+fn summary(plugin: &LoadedPlugin, active: bool) -> Value {
+    json!({
+        "name": plugin.name(), "kind": plugin.world(), "version": plugin.version(), "sha256": plugin.sha256,
+        "source": plugin.source, "state": if active { "active" } else { "staged" },
+    })
+}
+
+/// `GET /admin/plugins`.
+pub async fn list(State(state): State<AppState>) -> Json<Value> {
+    let current = state.plugins.current();
+    let plugins: Vec<Value> = state
+        .plugins
+        .known()
+        .iter()
+        .map(|plugin| summary(plugin, current.get(plugin.name()).is_some_and(|p| p.sha256 == plugin.sha256)))
+        .collect();
+    Json(json!({ "plugins": plugins }))
+}
+
+/// The query of an upload.
+#[derive(Debug, Deserialize)]
+pub struct UploadQuery {
+    #[serde(default)]
+    activate: bool,
+}
+
+/// `POST /admin/plugins`.
+pub async fn upload(
+    State(state): State<AppState>,
+    Query(query): Query<UploadQuery>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Json<Value>, ApiError> {
+    let digest = sha256_hex(&body);
+    if let Some(expected) = headers.get(EXPECT_DIGEST_HEADER).and_then(|v| v.to_str().ok())
+        && !expected.eq_ignore_ascii_case(&digest)
+    {
+        return Err(ApiError::invalid_request(format!("the upload's sha256 is {digest}, not the expected {expected}")));
+    }
+    let refused = |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin_refused", message);
+    let plugin = state
+        .runtime
+        .load(&body, &format!("upload:{digest}"), &*state.config)
+        .await
+        .map_err(|error| refused(error.to_string()))?;
+    crate::validate::self_test(&plugin).await.map_err(|error| refused(format!("self-test failed: {error}")))?;
+    state.plugins.stage(plugin.clone());
+    tracing::info!(plugin = %plugin.name(), version = %plugin.version(), sha256 = %digest, "plugin uploaded");
+    if query.activate {
+        state.plugins.activate(&digest).map_err(|error| ApiError::not_found(error.to_string()))?;
+    }
+    Ok(Json(summary(&plugin, query.activate)))
+}
+
+/// `POST /admin/plugins/{sha256}/activate`.
+pub async fn activate(State(state): State<AppState>, Path(sha256): Path<String>) -> Result<Json<Value>, ApiError> {
+    let plugin = state.plugins.activate(&sha256).map_err(|error| ApiError::not_found(error.to_string()))?;
+    Ok(Json(summary(&plugin, true)))
+}
+
+/// `POST /admin/plugins/{name}/rollback`.
+pub async fn rollback(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
+    let plugin = state
+        .plugins
+        .rollback(&name)
+        .map_err(|error| ApiError::new(StatusCode::CONFLICT, "nothing_to_roll_back", error.to_string()))?;
+    Ok(Json(summary(&plugin, true)))
+}

@@ -1,0 +1,151 @@
+//! Operators swap the `html` sanitizer while the server is under load: every request
+//! succeeds, and each response's `x-airlock-plugins` names the version whose behaviour
+//! its output shows (version 2 marks its output).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
+
+use airlock::config::{Config, Secret};
+use airlock::server::Server;
+use airlock_tests::guests;
+use serde_json::{Value, json};
+
+const TOKEN: &str = "operator-token-for-tests";
+const REQUESTS: usize = 20_000;
+const SWAPS: usize = 20;
+const MARK: &str = "<!-- html v2 -->";
+
+struct Admin {
+    base: String,
+    client: reqwest::Client,
+}
+
+impl Admin {
+    async fn post(&self, path: &str, body: Vec<u8>) -> (u16, Value) {
+        let response = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(TOKEN)
+            .body(body)
+            .send()
+            .await
+            .expect("admin answers");
+        let status = response.status().as_u16();
+        (status, response.json().await.expect("JSON"))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn swapping_html_under_load_drops_nothing_and_every_header_matches_its_output() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let config = Config {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: data.path().to_path_buf(),
+        admin_token: Some(Secret::new(TOKEN)),
+        ..Config::default()
+    };
+    let server = Server::bind(&config).await.expect("server");
+    let base = format!("http://{}", server.local_addr().expect("address"));
+    tokio::spawn(server.run(std::future::pending()));
+    let client = reqwest::Client::new();
+    let admin = Admin { base: base.clone(), client: client.clone() };
+
+    // Without the token, nothing.
+    let anonymous = client.get(format!("{base}/admin/plugins")).send().await.unwrap();
+    assert_eq!(anonymous.status(), 401);
+
+    let v2_bytes = std::fs::read(guests::HTML_V2).expect("html v2 guest");
+    let (status, staged) = admin.post("/admin/plugins", v2_bytes.clone()).await;
+    assert_eq!(status, 200, "{staged}");
+    assert_eq!((staged["name"].as_str(), staged["version"].as_str()), (Some("html"), Some("2.0.0")));
+    let v2 = staged["sha256"].as_str().unwrap().to_owned();
+    let listed: Value =
+        client.get(format!("{base}/admin/plugins")).bearer_auth(TOKEN).send().await.unwrap().json().await.unwrap();
+    let v1 = listed["plugins"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "html" && p["state"] == "active")
+        .and_then(|p| p["sha256"].as_str())
+        .expect("bundled html is active")
+        .to_owned();
+
+    // A wrong pinned digest is refused.
+    let pinned = client
+        .post(format!("{base}/admin/plugins"))
+        .bearer_auth(TOKEN)
+        .header("x-airlock-expect-sha256", "00".repeat(32))
+        .body(v2_bytes)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(pinned.status(), 400);
+
+    let sent = Arc::new(AtomicUsize::new(0));
+    let (v1_seen, v2_seen) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let started = Instant::now();
+    let workers: Vec<_> = (0..32)
+        .map(|_| {
+            let (client, base, sent) = (client.clone(), base.clone(), sent.clone());
+            let (v1_seen, v2_seen) = (v1_seen.clone(), v2_seen.clone());
+            tokio::spawn(async move {
+                let mut failures = Vec::new();
+                while sent.fetch_add(1, Ordering::Relaxed) < REQUESTS {
+                    let body = json!({ "plugin": "html", "content": "<p>hi</p><img src=x onerror=alert(1)>" });
+                    let response = match client.post(format!("{base}/v1/sanitize")).json(&body).send().await {
+                        Ok(response) => response,
+                        Err(error) => {
+                            failures.push(format!("transport: {error}"));
+                            continue;
+                        }
+                    };
+                    let status = response.status();
+                    let used =
+                        response.headers().get("x-airlock-plugins").and_then(|v| v.to_str().ok()).map(str::to_owned);
+                    let answer: Value = response.json().await.unwrap_or_default();
+                    let text = answer["text"].as_str().unwrap_or_default();
+                    let marked = text.contains(MARK);
+                    match used.as_deref() {
+                        _ if !status.is_success() || text.contains("onerror") => {
+                            failures.push(format!("{status}: {answer}"));
+                        }
+                        Some("html@0.1.0") if !marked => _ = v1_seen.fetch_add(1, Ordering::Relaxed),
+                        Some("html@2.0.0") if marked => _ = v2_seen.fetch_add(1, Ordering::Relaxed),
+                        other => failures.push(format!("header {other:?} with output {text}")),
+                    }
+                }
+                failures
+            })
+        })
+        .collect();
+
+    // Swap back and forth while the load runs, then roll back once.
+    for swap in 0..SWAPS {
+        while sent.load(Ordering::Relaxed) < (swap + 1) * REQUESTS / (SWAPS + 2) {
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+        let target = if swap % 2 == 0 { &v2 } else { &v1 };
+        let (status, active) = admin.post(&format!("/admin/plugins/{target}/activate"), Vec::new()).await;
+        assert_eq!(status, 200, "{active}");
+    }
+    let (status, back) = admin.post("/admin/plugins/html/rollback", Vec::new()).await;
+    assert_eq!(status, 200, "{back}");
+    assert_eq!(back["sha256"], v2, "the last activation (v1) replaced v2");
+
+    let mut failures = Vec::new();
+    for worker in workers {
+        failures.extend(worker.await.expect("worker"));
+    }
+    let elapsed = started.elapsed();
+    let (v1_count, v2_count) = (v1_seen.load(Ordering::Relaxed), v2_seen.load(Ordering::Relaxed));
+    println!(
+        "{REQUESTS} requests in {:.2} s ({:.0} req/s) across {SWAPS} swaps and a rollback: v1 {v1_count}, v2 {v2_count}",
+        elapsed.as_secs_f64(),
+        REQUESTS as f64 / elapsed.as_secs_f64()
+    );
+    assert!(failures.is_empty(), "{} failed, e.g. {:?}", failures.len(), failures.first());
+    assert_eq!(v1_count + v2_count, REQUESTS);
+    assert!(v1_count > 0 && v2_count > 0, "both versions served");
+}
