@@ -16,6 +16,7 @@ pub mod config;
 pub mod generation;
 pub mod live;
 pub mod plugins;
+pub mod registry_store;
 pub mod runtime;
 pub mod server;
 pub mod validate;

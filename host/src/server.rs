@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::generation::Generations;
 use crate::live::LivePlugins;
 use crate::plugins::Plugins;
+use crate::registry_store::RegistryStore;
 use crate::runtime::Runtime;
 
 /// A server with its plugins loaded and its socket bound, not yet serving.
@@ -49,8 +50,11 @@ impl Server {
         }
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+        let store = RegistryStore::open(&config.data_dir.join("plugins"))?;
+        let live = Arc::new(LivePlugins::new(plugins, Some(store)));
+        live.restore(&runtime, config).await?;
         let state = AppState {
-            plugins: Arc::new(LivePlugins::new(plugins)),
+            plugins: live,
             runtime: runtime.clone(),
             config: Arc::new(config.clone()),
             ready: Arc::new(AtomicBool::new(true)),

@@ -1,6 +1,6 @@
 //! Operators swap the `html` sanitizer while the server is under load: every request
 //! succeeds, and each response's `x-airlock-plugins` names the version whose behaviour
-//! its output shows (version 2 marks its output).
+//! its output shows (version 2 marks its output); a restart keeps the active set.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -148,4 +148,18 @@ async fn swapping_html_under_load_drops_nothing_and_every_header_matches_its_out
     assert!(failures.is_empty(), "{} failed, e.g. {:?}", failures.len(), failures.first());
     assert_eq!(v1_count + v2_count, REQUESTS);
     assert!(v1_count > 0 && v2_count > 0, "both versions served");
+
+    // A restart comes back with the same active set: v2, from its kept blob.
+    let restarted = Server::bind(&config).await.expect("server restarts");
+    let base = format!("http://{}", restarted.local_addr().expect("address"));
+    tokio::spawn(restarted.run(std::future::pending()));
+    let answer = client
+        .post(format!("{base}/v1/sanitize"))
+        .json(&json!({ "plugin": "html", "content": "<p>hi</p>" }))
+        .send()
+        .await
+        .expect("answer");
+    assert_eq!(answer.headers()["x-airlock-plugins"], "html@2.0.0");
+    let answer: Value = answer.json().await.unwrap();
+    assert!(answer["text"].as_str().unwrap().ends_with(MARK), "{answer}");
 }

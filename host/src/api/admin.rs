@@ -21,6 +21,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::{ApiError, AppState};
+use crate::live::SwapError;
 use crate::runtime::{LoadedPlugin, sha256_hex};
 
 /// The header pinning an upload's digest.
@@ -41,6 +42,15 @@ pub async fn require_token(State(state): State<AppState>, request: Request, next
         return Err(ApiError::new(StatusCode::UNAUTHORIZED, "unauthorized", "a valid admin token is required"));
     }
     Ok(next.run(request).await)
+}
+
+fn swap_error(error: SwapError) -> ApiError {
+    let (status, kind) = match &error {
+        SwapError::UnknownDigest(_) => (StatusCode::NOT_FOUND, "not_found"),
+        SwapError::NothingToRollBack(_) => (StatusCode::CONFLICT, "nothing_to_roll_back"),
+        SwapError::Persist(_) => (StatusCode::INTERNAL_SERVER_ERROR, "registry_unavailable"),
+    };
+    ApiError::new(status, kind, error.to_string())
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
@@ -93,25 +103,24 @@ pub async fn upload(
         .await
         .map_err(|error| refused(error.to_string()))?;
     crate::validate::self_test(&plugin).await.map_err(|error| refused(format!("self-test failed: {error}")))?;
-    state.plugins.stage(plugin.clone());
+    state.plugins.stage(plugin.clone(), &body).map_err(|error| {
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "registry_unavailable", format!("{error:#}"))
+    })?;
     tracing::info!(plugin = %plugin.name(), version = %plugin.version(), sha256 = %digest, "plugin uploaded");
     if query.activate {
-        state.plugins.activate(&digest).map_err(|error| ApiError::not_found(error.to_string()))?;
+        state.plugins.activate(&digest).map_err(swap_error)?;
     }
     Ok(Json(summary(&plugin, query.activate)))
 }
 
 /// `POST /admin/plugins/{sha256}/activate`.
 pub async fn activate(State(state): State<AppState>, Path(sha256): Path<String>) -> Result<Json<Value>, ApiError> {
-    let plugin = state.plugins.activate(&sha256).map_err(|error| ApiError::not_found(error.to_string()))?;
+    let plugin = state.plugins.activate(&sha256).map_err(swap_error)?;
     Ok(Json(summary(&plugin, true)))
 }
 
 /// `POST /admin/plugins/{name}/rollback`.
 pub async fn rollback(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<Value>, ApiError> {
-    let plugin = state
-        .plugins
-        .rollback(&name)
-        .map_err(|error| ApiError::new(StatusCode::CONFLICT, "nothing_to_roll_back", error.to_string()))?;
+    let plugin = state.plugins.rollback(&name).map_err(swap_error)?;
     Ok(Json(summary(&plugin, true)))
 }

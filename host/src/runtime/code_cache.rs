@@ -77,8 +77,10 @@ impl CodeCache {
         }
         let component = Component::new(engine, bytes).map_err(anyhow::Error::from)?;
         if let Some(dir) = &self.dir {
-            let stored =
-                component.serialize().map_err(anyhow::Error::from).and_then(|compiled| store(dir, &entry, &compiled));
+            let stored = component
+                .serialize()
+                .map_err(anyhow::Error::from)
+                .and_then(|compiled| write_atomically(dir, &entry, &compiled));
             if let Err(error) = stored {
                 tracing::warn!(%entry, error = %format!("{error:#}"), "cannot write the code cache; compiling on every start");
             }
@@ -87,13 +89,17 @@ impl CodeCache {
     }
 }
 
-/// Writes an entry atomically: a temporary file renamed into place.
-fn store(dir: &Dir, entry: &str, compiled: &[u8]) -> anyhow::Result<()> {
-    let temporary = format!("{entry}.{}.tmp", std::process::id());
+/// Writes a file atomically: a temporary file, synced, renamed into place.
+///
+/// # Errors
+///
+/// When the directory cannot be written.
+pub fn write_atomically(dir: &Dir, name: &str, bytes: &[u8]) -> anyhow::Result<()> {
+    let temporary = format!("{name}.{}.tmp", std::process::id());
     let mut file = dir.create(&temporary)?;
-    file.write_all(compiled)?;
+    file.write_all(bytes)?;
     file.sync_all()?;
-    dir.rename(&temporary, dir, entry)?;
+    dir.rename(&temporary, dir, name)?;
     Ok(())
 }
 

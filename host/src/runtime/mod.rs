@@ -23,7 +23,7 @@ mod sanitizer;
 mod world;
 
 pub use call_error::{CallError, Failure, Reported};
-pub use code_cache::{CacheOutcome, CodeCache, sha256_hex};
+pub use code_cache::{CacheOutcome, CodeCache, sha256_hex, write_atomically};
 pub use egress::{
     AllowedHost, AllowedHostError, CallHooks, Credential, Denial, Destination, EgressLimits, EgressPolicy, EgressStats,
     Gate, GateConfig, NameLookup, Placement, Refusal, StaticLookup, SystemLookup, forbidden_reason,
