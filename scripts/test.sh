@@ -1,15 +1,18 @@
 #!/usr/bin/env bash
 # Runs Airlock's whole test suite on a fresh machine: installs what the tests need (the
-# guest targets; for the browser test Debian's chromium and playwright-core from npm),
+# guest targets; Debian's chromium and playwright-core from npm for the browser test,
+# minisign for the signature interoperability check),
 # each a no-op when present, then every test of every crate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 rustup target add wasm32-wasip2 wasm32-unknown-unknown >/dev/null
 
-if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+if { [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ] || [ ! -x /usr/bin/minisign ]; } \
+  && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -q chromium >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null; }
+  packages="chromium minisign"
+  apt-get install -y -q $packages >/dev/null || { apt-get update -q >/dev/null && apt-get install -y -q $packages >/dev/null; }
 fi
 if [ ! -d tests/browser/node_modules/playwright-core ] && command -v npm >/dev/null; then
   (cd tests/browser && npm ci --no-audit --no-fund >/dev/null)

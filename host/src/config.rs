@@ -19,6 +19,7 @@ use crate::runtime::{
     AllowedHost, DEFAULT_PROVIDER_LIMITS, EgressLimits, EngineConfig, Limits, LimitsPatch, PluginSettings,
     ProviderManifest, ProviderSettings, Settings,
 };
+use crate::signature::PublicKey;
 
 /// Everything the server and the CLI read from configuration.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +50,51 @@ pub struct Config {
     /// The operator's token for `/admin/…` (`AIRLOCK_ADMIN_TOKEN`); without one the
     /// admin endpoints do not exist.
     pub admin_token: Option<Secret>,
+    /// Which signatures uploaded plugins need.
+    pub plugin_signatures: SignaturePolicy,
+}
+
+/// Signatures on uploaded plugins.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SignaturePolicy {
+    /// Refuse uploads without a valid signature by a trusted key. Default false (a
+    /// signature that is given is checked anyway).
+    pub require: bool,
+    /// Trusted public keys, in minisign's format (the `RW…` line of a `.pub` file).
+    pub trusted_keys: Vec<String>,
+}
+
+impl SignaturePolicy {
+    /// The trusted keys, parsed.
+    ///
+    /// # Errors
+    ///
+    /// Naming the key that does not parse.
+    pub fn keys(&self) -> anyhow::Result<Vec<PublicKey>> {
+        self.trusted_keys
+            .iter()
+            .map(|key| PublicKey::parse(key).with_context(|| format!("`plugin_signatures.trusted_keys`: `{key}`")))
+            .collect()
+    }
+
+    /// Checks an upload's detached signature (minisign text), if any, under this policy.
+    ///
+    /// # Errors
+    ///
+    /// Why the upload is refused.
+    pub fn check(&self, component: &[u8], signature: Option<&str>) -> anyhow::Result<()> {
+        match signature {
+            None if self.require => {
+                anyhow::bail!("a signature by a trusted key is required (`plugin_signatures.require`)")
+            }
+            None => Ok(()),
+            Some(signature) => {
+                crate::signature::verify(component, signature, &self.keys()?)?;
+                Ok(())
+            }
+        }
+    }
 }
 
 /// A secret setting: never printed.
@@ -88,6 +134,7 @@ impl Default for Config {
             egress: EgressConfig::default(),
             generations: GenerationsConfig::default(),
             admin_token: None,
+            plugin_signatures: SignaturePolicy::default(),
         }
     }
 }
@@ -200,6 +247,7 @@ const KEYS: &[&str] = &[
     "egress",
     "generations",
     "admin_token",
+    "plugin_signatures",
 ];
 
 impl Config {

@@ -19,6 +19,7 @@ pub mod plugins;
 pub mod registry_store;
 pub mod runtime;
 pub mod server;
+pub mod signature;
 pub mod validate;
 
 /// Components built from the guest crates under `sanitizers/`, embedded at build time.

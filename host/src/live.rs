@@ -59,7 +59,8 @@ impl LivePlugins {
     }
 
     /// Brings back the active set saved in the store: each saved component is loaded
-    /// (from the set at hand or its kept blob), self-tested and activated.
+    /// (from the set at hand or its kept blob, whose signature is checked again),
+    /// self-tested and activated.
     ///
     /// # Errors
     ///
@@ -75,6 +76,8 @@ impl LivePlugins {
             if !known {
                 let context = || format!("restoring the active plugin `{name}` ({sha256})");
                 let bytes = store.blob(&sha256).with_context(context)?;
+                let signature = store.signature(&sha256)?;
+                settings.plugin_signatures.check(&bytes, signature.as_deref()).with_context(context)?;
                 let plugin = runtime.load(&bytes, &format!("upload:{sha256}"), settings).await.with_context(context)?;
                 crate::validate::self_test(&plugin).await.map_err(anyhow::Error::msg).with_context(context)?;
                 self.known.lock().unwrap_or_else(PoisonError::into_inner).by_digest.insert(sha256.clone(), plugin);
@@ -89,14 +92,18 @@ impl LivePlugins {
         self.current.load_full()
     }
 
-    /// Keeps a validated component (and its `bytes`, in the store), not yet in service.
+    /// Keeps a validated component (its `bytes` and `signature`, in the store), not yet
+    /// in service.
     ///
     /// # Errors
     ///
     /// When the store cannot keep the bytes.
-    pub fn stage(&self, plugin: LoadedPlugin, bytes: &[u8]) -> anyhow::Result<()> {
+    pub fn stage(&self, plugin: LoadedPlugin, bytes: &[u8], signature: Option<&str>) -> anyhow::Result<()> {
         if let Some(store) = &self.store {
             store.save_blob(&plugin.sha256, bytes)?;
+            if let Some(signature) = signature {
+                store.save_signature(&plugin.sha256, signature)?;
+            }
         }
         self.known.lock().unwrap_or_else(PoisonError::into_inner).by_digest.insert(plugin.sha256.clone(), plugin);
         Ok(())

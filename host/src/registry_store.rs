@@ -44,6 +44,24 @@ impl RegistryStore {
         write_atomically(&self.blobs, &blob_name(sha256)?, bytes)
     }
 
+    /// Keeps a component's detached signature next to it.
+    ///
+    /// # Errors
+    ///
+    /// As [`RegistryStore::save_blob`].
+    pub fn save_signature(&self, sha256: &str, signature: &str) -> anyhow::Result<()> {
+        write_atomically(&self.blobs, &format!("{}.minisig", blob_name(sha256)?), signature.as_bytes())
+    }
+
+    /// A kept component's signature, if it had one.
+    ///
+    /// # Errors
+    ///
+    /// When the digest is malformed.
+    pub fn signature(&self, sha256: &str) -> anyhow::Result<Option<String>> {
+        Ok(self.blobs.read_to_string(format!("{}.minisig", blob_name(sha256)?)).ok())
+    }
+
     /// A kept component's bytes.
     ///
     /// # Errors

@@ -50,6 +50,7 @@ impl Server {
         }
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+        config.plugin_signatures.keys()?;
         let store = RegistryStore::open(&config.data_dir.join("plugins"))?;
         let live = Arc::new(LivePlugins::new(plugins, Some(store)));
         live.restore(&runtime, config).await?;

@@ -98,3 +98,64 @@ fn unknown_plugin_is_a_clear_error() {
     let stderr = text(&output.stderr);
     assert!(stderr.starts_with("airlock: no plugin called `nope` (loaded: html, secrets"), "{stderr}");
 }
+
+#[test]
+fn keygen_sign_verify_and_validate_a_plugin() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let prefix = dir.path().join("operator");
+    let output = airlock(&["plugin", "keygen", prefix.to_str().unwrap()], "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let (key, public) = (prefix.with_extension("key"), prefix.with_extension("pub"));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    let component = dir.path().join("html-v2.wasm");
+    std::fs::copy(guests::HTML_V2, &component).unwrap();
+    let output = airlock(&["plugin", "sign", component.to_str().unwrap(), "--key", key.to_str().unwrap()], "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let verify = |file: &std::path::Path| {
+        let signature = format!("{}.minisig", component.display());
+        airlock(
+            &[
+                "plugin",
+                "verify",
+                file.to_str().unwrap(),
+                "--pubkey",
+                public.to_str().unwrap(),
+                "--signature",
+                &signature,
+            ],
+            "",
+        )
+    };
+    let output = verify(&component);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let tampered = dir.path().join("tampered.wasm");
+    let mut bytes = std::fs::read(&component).unwrap();
+    bytes.push(0);
+    std::fs::write(&tampered, bytes).unwrap();
+    let output = verify(&tampered);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("does not match"), "{}", text(&output.stderr));
+
+    // minisign itself accepts the signature.
+    if std::path::Path::new("/usr/bin/minisign").exists() {
+        let output = Command::new("/usr/bin/minisign")
+            .args(["-V", "-q", "-p", public.to_str().unwrap(), "-m", component.to_str().unwrap()])
+            .output()
+            .expect("minisign runs");
+        assert!(output.status.success(), "minisign: {}{}", text(&output.stdout), text(&output.stderr));
+    } else {
+        assert!(std::env::var_os("CI").is_none(), "minisign is missing under CI (apt-get install minisign)");
+        eprintln!("\n!!!!! SKIPPING the minisign interoperability check: /usr/bin/minisign is missing !!!!!\n");
+    }
+
+    let output = airlock(&["plugin", "validate", component.to_str().unwrap()], "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("sanitizer html@2.0.0"), "{}", text(&output.stdout));
+    let output = airlock(&["plugin", "validate", guests::NOOP], "");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("fails its self-test"), "{}", text(&output.stderr));
+}

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
 
-use airlock::config::{Config, Secret};
+use airlock::config::{Config, Secret, SignaturePolicy};
 use airlock::server::Server;
+use airlock::signature::SecretKey;
 use airlock_tests::guests;
+use base64::Engine as _;
 use serde_json::{Value, json};
 
 const TOKEN: &str = "operator-token-for-tests";
@@ -122,12 +124,15 @@ async fn swapping_html_under_load_drops_nothing_and_every_header_matches_its_out
         .collect();
 
     // Swap back and forth while the load runs, then roll back once.
+    let mut swap_times = Vec::new();
     for swap in 0..SWAPS {
         while sent.load(Ordering::Relaxed) < (swap + 1) * REQUESTS / (SWAPS + 2) {
             tokio::time::sleep(std::time::Duration::from_millis(2)).await;
         }
         let target = if swap % 2 == 0 { &v2 } else { &v1 };
+        let asked = Instant::now();
         let (status, active) = admin.post(&format!("/admin/plugins/{target}/activate"), Vec::new()).await;
+        swap_times.push(asked.elapsed());
         assert_eq!(status, 200, "{active}");
     }
     let (status, back) = admin.post("/admin/plugins/html/rollback", Vec::new()).await;
@@ -140,6 +145,12 @@ async fn swapping_html_under_load_drops_nothing_and_every_header_matches_its_out
     }
     let elapsed = started.elapsed();
     let (v1_count, v2_count) = (v1_seen.load(Ordering::Relaxed), v2_seen.load(Ordering::Relaxed));
+    swap_times.sort();
+    println!(
+        "activation (request to new version live, active set saved): median {:?}, max {:?}",
+        swap_times[swap_times.len() / 2],
+        swap_times[swap_times.len() - 1]
+    );
     println!(
         "{REQUESTS} requests in {:.2} s ({:.0} req/s) across {SWAPS} swaps and a rollback: v1 {v1_count}, v2 {v2_count}",
         elapsed.as_secs_f64(),
@@ -162,4 +173,62 @@ async fn swapping_html_under_load_drops_nothing_and_every_header_matches_its_out
     assert_eq!(answer.headers()["x-airlock-plugins"], "html@2.0.0");
     let answer: Value = answer.json().await.unwrap();
     assert!(answer["text"].as_str().unwrap().ends_with(MARK), "{answer}");
+}
+
+async fn sanitize_header(client: &reqwest::Client, base: &str) -> String {
+    let response = client
+        .post(format!("{base}/v1/sanitize"))
+        .json(&json!({ "plugin": "html", "content": "<p>hi</p>" }))
+        .send()
+        .await
+        .expect("answer");
+    response.headers()["x-airlock-plugins"].to_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn refused_uploads_leave_the_active_version_serving() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let trusted = SecretKey::generate().unwrap();
+    let config = Config {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: data.path().to_path_buf(),
+        admin_token: Some(Secret::new(TOKEN)),
+        plugin_signatures: SignaturePolicy { require: true, trusted_keys: vec![trusted.public().to_text()] },
+        ..Config::default()
+    };
+    let server = Server::bind(&config).await.expect("server");
+    let base = format!("http://{}", server.local_addr().expect("address"));
+    tokio::spawn(server.run(std::future::pending()));
+    let client = reqwest::Client::new();
+    let upload = |bytes: Vec<u8>, signature: Option<String>| {
+        let mut request = client.post(format!("{base}/admin/plugins?activate=true")).bearer_auth(TOKEN).body(bytes);
+        if let Some(signature) = signature {
+            request =
+                request.header("x-airlock-signature", base64::engine::general_purpose::STANDARD.encode(signature));
+        }
+        async move {
+            let response = request.send().await.expect("answer");
+            (response.status().as_u16(), response.json::<Value>().await.expect("JSON"))
+        }
+    };
+    let v2 = std::fs::read(guests::HTML_V2).unwrap();
+    let filesystem = std::fs::read(guests::HOSTILE_FILESYSTEM).unwrap();
+    let noop = std::fs::read(guests::NOOP).unwrap();
+    let stranger = SecretKey::generate().unwrap();
+    let cases = [
+        (filesystem.clone(), Some(trusted.sign(&filesystem, "fs")), "wasi:filesystem"),
+        (v2.clone(), None, "a signature by a trusted key is required"),
+        (v2.clone(), Some(stranger.sign(&v2, "v2")), "which is not trusted"),
+        (v2.clone(), Some(trusted.sign(b"other bytes", "v2")), "does not match"),
+        (noop.clone(), Some(trusted.sign(&noop, "noop")), "self-test failed"),
+    ];
+    for (bytes, signature, reason) in cases {
+        let (status, answer) = upload(bytes, signature).await;
+        assert_eq!(status, 422, "{answer}");
+        assert!(answer["error"]["message"].as_str().unwrap().contains(reason), "{reason}: {answer}");
+        assert_eq!(sanitize_header(&client, &base).await, "html@0.1.0", "the active version keeps serving");
+    }
+    let (status, answer) = upload(v2.clone(), Some(trusted.sign(&v2, "html 2.0.0"))).await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(sanitize_header(&client, &base).await, "html@2.0.0");
 }

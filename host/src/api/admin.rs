@@ -4,7 +4,9 @@
 //! - `GET /admin/plugins` — every known component and which are in service;
 //! - `POST /admin/plugins` — upload a component (the body); it is checked, linked and
 //!   self-tested, then kept staged (`?activate=true` activates it at once). Header
-//!   `x-airlock-expect-sha256` pins the digest the upload must have;
+//!   `x-airlock-expect-sha256` pins the digest the upload must have, and
+//!   `x-airlock-signature` carries its `.minisig` (base64), checked against
+//!   `plugin_signatures` (required when `require` is set);
 //! - `POST /admin/plugins/{sha256}/activate` — put a known component in service;
 //! - `POST /admin/plugins/{name}/rollback` — back to the version the last activation
 //!   of `name` replaced.
@@ -17,6 +19,7 @@ use axum::extract::{Path, Query, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
+use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -26,6 +29,8 @@ use crate::runtime::{LoadedPlugin, sha256_hex};
 
 /// The header pinning an upload's digest.
 pub const EXPECT_DIGEST_HEADER: &str = "x-airlock-expect-sha256";
+/// The header carrying an upload's detached signature: the `.minisig` file, base64.
+pub const SIGNATURE_HEADER: &str = "x-airlock-signature";
 
 /// Refuses requests without the operator's bearer token (compared in constant time).
 pub async fn require_token(State(state): State<AppState>, request: Request, next: Next) -> Result<Response, ApiError> {
@@ -97,13 +102,31 @@ pub async fn upload(
         return Err(ApiError::invalid_request(format!("the upload's sha256 is {digest}, not the expected {expected}")));
     }
     let refused = |message: String| ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "plugin_refused", message);
+    let signature = match headers.get(SIGNATURE_HEADER) {
+        Some(value) => {
+            let text = base64::engine::general_purpose::STANDARD
+                .decode(value.as_bytes())
+                .ok()
+                .and_then(|bytes| String::from_utf8(bytes).ok())
+                .ok_or_else(|| {
+                    ApiError::invalid_request(format!("`{SIGNATURE_HEADER}` is not a base64 .minisig file"))
+                })?;
+            Some(text)
+        }
+        None => None,
+    };
+    state
+        .config
+        .plugin_signatures
+        .check(&body, signature.as_deref())
+        .map_err(|error| refused(format!("signature: {error:#}")))?;
     let plugin = state
         .runtime
         .load(&body, &format!("upload:{digest}"), &*state.config)
         .await
         .map_err(|error| refused(error.to_string()))?;
     crate::validate::self_test(&plugin).await.map_err(|error| refused(format!("self-test failed: {error}")))?;
-    state.plugins.stage(plugin.clone(), &body).map_err(|error| {
+    state.plugins.stage(plugin.clone(), &body, signature.as_deref()).map_err(|error| {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "registry_unavailable", format!("{error:#}"))
     })?;
     tracing::info!(plugin = %plugin.name(), version = %plugin.version(), sha256 = %digest, "plugin uploaded");

@@ -2,6 +2,7 @@
 //! before any command runs.
 
 mod plugin;
+mod registry;
 mod sanitize;
 
 use std::net::SocketAddr;

@@ -1,4 +1,5 @@
-//! `airlock plugin list` and `airlock plugin inspect`.
+//! `airlock plugin …`: list and inspect components locally; validate, sign and verify
+//! them; upload, activate and roll back on a running server (see `registry.rs`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -10,6 +11,13 @@ use serde_json::json;
 use crate::config::Config;
 use crate::plugins::{PluginSummary, Plugins};
 use crate::runtime::{LoadError, Runtime};
+
+/// `FILE.minisig`.
+pub(super) fn minisig_path(file: &std::path::Path) -> PathBuf {
+    let mut path = file.as_os_str().to_owned();
+    path.push(".minisig");
+    PathBuf::from(path)
+}
 
 #[derive(Debug, Subcommand)]
 pub(super) enum PluginCommand {
@@ -28,14 +36,105 @@ pub(super) enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Check a component as an upload would be checked (world, imports, linking,
+    /// self-test), without a server.
+    Validate {
+        /// The component file.
+        file: PathBuf,
+    },
+    /// Make a signing key pair: PREFIX.key (secret, keep offline) and PREFIX.pub.
+    Keygen {
+        /// Where to write the two files.
+        prefix: PathBuf,
+    },
+    /// Sign a component: writes FILE.minisig (minisign's format).
+    Sign {
+        /// The component file.
+        file: PathBuf,
+        /// The secret key from `airlock plugin keygen`.
+        #[arg(long)]
+        key: PathBuf,
+        /// The trusted comment recorded in the signature.
+        #[arg(long, default_value = "airlock plugin")]
+        comment: String,
+    },
+    /// Verify FILE.minisig (or --signature) against a public key.
+    Verify {
+        /// The component file.
+        file: PathBuf,
+        /// The public key file (minisign's format).
+        #[arg(long)]
+        pubkey: PathBuf,
+        /// The signature; by default FILE.minisig.
+        #[arg(long)]
+        signature: Option<PathBuf>,
+    },
+    /// Upload a component to a running server (staged; `--activate` to put it in service).
+    Upload {
+        /// The component file.
+        file: PathBuf,
+        /// Its signature; by default FILE.minisig when it exists.
+        #[arg(long)]
+        signature: Option<PathBuf>,
+        /// Activate it at once.
+        #[arg(long)]
+        activate: bool,
+        #[command(flatten)]
+        server: Remote,
+    },
+    /// Put a component (by sha256) in service on a running server.
+    Activate {
+        /// Its sha256.
+        sha256: String,
+        #[command(flatten)]
+        server: Remote,
+    },
+    /// Return a plugin to the version its last activation replaced.
+    Rollback {
+        /// The plugin's name.
+        name: String,
+        #[command(flatten)]
+        server: Remote,
+    },
+    /// Every component a running server knows, and which are active.
+    Show {
+        #[command(flatten)]
+        server: Remote,
+    },
+}
+
+/// Where the server's admin API is.
+#[derive(Debug, clap::Args)]
+pub(super) struct Remote {
+    /// The server's base URL.
+    #[arg(long, default_value = "http://127.0.0.1:8080")]
+    pub(super) server: String,
+    /// The operator's admin token.
+    #[arg(long, env = "AIRLOCK_ADMIN_TOKEN", hide_env_values = true)]
+    pub(super) token: String,
 }
 
 impl PluginCommand {
     pub(super) async fn run(self, config: &Config) -> anyhow::Result<ExitCode> {
-        let runtime = Runtime::new(&config.engine, Some(&config.code_cache_dir()))?;
+        let runtime = || crate::plugins::runtime(config);
         match self {
-            PluginCommand::List { json } => list(&runtime, config, json).await,
-            PluginCommand::Inspect { file, json } => inspect(&runtime, config, &file, json).await,
+            PluginCommand::List { json } => list(&runtime()?, config, json).await,
+            PluginCommand::Inspect { file, json } => inspect(&runtime()?, config, &file, json).await,
+            PluginCommand::Validate { file } => super::registry::validate(&runtime()?, config, &file).await,
+            PluginCommand::Keygen { prefix } => super::registry::keygen(&prefix),
+            PluginCommand::Sign { file, key, comment } => super::registry::sign(&file, &key, &comment),
+            PluginCommand::Verify { file, pubkey, signature } => {
+                super::registry::verify(&file, &pubkey, signature.as_deref())
+            }
+            PluginCommand::Upload { file, signature, activate, server } => {
+                let signature = signature.or_else(|| Some(minisig_path(&file)).filter(|path| path.is_file()));
+                server.upload(&file, signature.as_deref(), activate).await
+            }
+            PluginCommand::Activate { sha256, server } => {
+                server.post(&format!("/admin/plugins/{sha256}/activate")).await
+            }
+            PluginCommand::Rollback { name, server } => server.post(&format!("/admin/plugins/{name}/rollback")).await,
+            PluginCommand::Show { server } => server.get("/admin/plugins").await,
         }
     }
 }
