@@ -52,6 +52,8 @@ pub struct Config {
     pub admin_token: Option<Secret>,
     /// Which signatures uploaded plugins need.
     pub plugin_signatures: SignaturePolicy,
+    /// A directory watched for plugins to activate (`NAME.wasm`, `NAME.wasm.minisig`).
+    pub watch_dir: Option<PathBuf>,
 }
 
 /// Signatures on uploaded plugins.
@@ -135,6 +137,7 @@ impl Default for Config {
             generations: GenerationsConfig::default(),
             admin_token: None,
             plugin_signatures: SignaturePolicy::default(),
+            watch_dir: None,
         }
     }
 }
@@ -248,6 +251,7 @@ const KEYS: &[&str] = &[
     "generations",
     "admin_token",
     "plugin_signatures",
+    "watch_dir",
 ];
 
 impl Config {

@@ -21,6 +21,7 @@ pub mod runtime;
 pub mod server;
 pub mod signature;
 pub mod validate;
+pub mod watch;
 
 /// Components built from the guest crates under `sanitizers/`, embedded at build time.
 pub mod bundled {

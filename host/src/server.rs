@@ -92,6 +92,12 @@ impl Server {
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
         let Self { listener, state, runtime, max_body_bytes, grace } = self;
         let ready = state.ready.clone();
+        let watcher = match &state.config.watch_dir {
+            Some(dir) => {
+                Some(crate::watch::spawn(dir.clone(), state.plugins.clone(), runtime.clone(), state.config.clone())?)
+            }
+            None => None,
+        };
         let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let app = api::router(state, max_body_bytes);
         // Small writes (SSE events) go out at once, not after the client's delayed ACK.
@@ -113,6 +119,9 @@ impl Server {
             () = async { let _ = stopping_rx.await; tokio::time::sleep(grace).await } => {
                 anyhow::bail!("in-flight requests did not finish within {} s", grace.as_secs());
             }
+        }
+        if let Some(watcher) = watcher {
+            watcher.abort();
         }
         drop(runtime);
         Ok(())

@@ -43,9 +43,16 @@ fn body(model: &str, variants: usize) -> Value {
 async fn a_screenshot_becomes_two_streamed_variants() {
     let ca = TestCa::new();
     let (upstream, gateway) = vendor_setup(&ca, Vendor::OpenAi, "openai", "api.openai.com").await;
-    let (status, text) = post(&gateway, &body("gpt-4o", 2)).await;
-    assert_eq!(status, 200, "{text}");
-    let events = parse_events(&text);
+    let response = gateway
+        .client
+        .post(format!("{}/v1/generations", gateway.base))
+        .json(&body("gpt-4o", 2))
+        .send()
+        .await
+        .expect("gateway answers");
+    assert_eq!(response.status(), 200);
+    assert_eq!(response.headers()["x-airlock-plugins"], "html@0.1.0, secrets@0.1.0, openai@0.1.0");
+    let events = parse_events(&response.text().await.unwrap());
     assert_eq!(events.first().map(|(n, _)| n.as_str()), Some("generation.created"));
     assert_eq!(events.last().map(|(n, _)| n.as_str()), Some("generation.completed"));
     let page = answer_chunks().concat();

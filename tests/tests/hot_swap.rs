@@ -232,3 +232,45 @@ async fn refused_uploads_leave_the_active_version_serving() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(sanitize_header(&client, &base).await, "html@2.0.0");
 }
+
+#[tokio::test]
+async fn a_plugin_dropped_into_the_watched_directory_goes_live_and_a_bad_one_is_refused() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let watched = data.path().join("incoming");
+    let config = Config {
+        listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        data_dir: data.path().to_path_buf(),
+        watch_dir: Some(watched.clone()),
+        ..Config::default()
+    };
+    let server = Server::bind(&config).await.expect("server");
+    let base = format!("http://{}", server.local_addr().expect("address"));
+    tokio::spawn(server.run(std::future::pending()));
+    let client = reqwest::Client::new();
+    // Dropped in like an operator would: written elsewhere, then renamed in.
+    let drop_in = |source: &str, name: &str| {
+        let staging = data.path().join(name);
+        std::fs::copy(source, &staging).unwrap();
+        std::fs::rename(&staging, watched.join(name)).unwrap();
+    };
+    let wait_for = |version: &'static str| {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            // Within a few 500 ms polls; up to 20 s on a loaded machine.
+            for _ in 0..200 {
+                if sanitize_header(&client, &base).await == version {
+                    return;
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+            panic!("{version} never went live");
+        }
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    drop_in(guests::HOSTILE_FILESYSTEM, "bad.wasm");
+    drop_in(guests::HTML_V2, "html-v2.wasm");
+    wait_for("html@2.0.0").await;
+    let listed: Value = client.get(format!("{base}/v1/plugins")).send().await.unwrap().json().await.unwrap();
+    let names: Vec<&str> = listed["plugins"].as_array().unwrap().iter().filter_map(|p| p["name"].as_str()).collect();
+    assert!(!names.contains(&"hostile-filesystem"), "the refused component is not in service: {names:?}");
+}

@@ -150,7 +150,9 @@ pub async fn generate(
     let events = futures_util::stream::unfold(receiver, |mut receiver| async move {
         receiver.recv().await.map(|event| (Ok::<_, Infallible>(event), receiver))
     });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+    let mut response = Sse::new(events).keep_alive(KeepAlive::default()).into_response();
+    super::set_plugins_header(&mut response, &format!("{}@{}", provider.name(), provider.manifest().version));
+    Ok(response)
 }
 
 /// The caller's own provider key, from [`OWN_KEY_HEADER`]; zeroized when dropped.

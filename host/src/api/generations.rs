@@ -239,6 +239,13 @@ pub async fn create(
     let plan = body.plan(&state)?;
     let output = output_sanitizers(&state)?;
     let own_key = own_key(&headers)?;
+    let mut used = output.versions();
+    for (provider, _) in &plan.variants {
+        let version = format!("{}@{}", provider.name(), provider.manifest().version);
+        if !used.contains(&version) {
+            used.push(version);
+        }
+    }
     let id = uuid::Uuid::new_v4().to_string();
     let records = state.generations.clone();
     let pending =
@@ -275,7 +282,9 @@ pub async fn create(
         let sse = SseEvent::default().event(event.name).data(event.data.to_string());
         Some((Ok::<_, Infallible>(sse), receiver))
     });
-    Ok(Sse::new(events).keep_alive(KeepAlive::default()).into_response())
+    let mut response = Sse::new(events).keep_alive(KeepAlive::default()).into_response();
+    super::set_plugins_header(&mut response, &used.join(", "));
+    Ok(response)
 }
 
 /// `GET /v1/generations/{id}`.

@@ -45,6 +45,13 @@ use crate::runtime::Runtime;
 /// Header naming the plugin versions that served a response, e.g. `html@0.1.0`.
 pub const PLUGINS_HEADER: &str = "x-airlock-plugins";
 
+/// Names the plugin versions that served `response` in [`PLUGINS_HEADER`].
+fn set_plugins_header(response: &mut axum::response::Response, used: &str) {
+    if let Ok(value) = axum::http::HeaderValue::from_str(used) {
+        response.headers_mut().insert(axum::http::HeaderName::from_static(PLUGINS_HEADER), value);
+    }
+}
+
 /// Largest component an operator may upload.
 const ADMIN_UPLOAD_LIMIT: usize = 64 << 20;
 

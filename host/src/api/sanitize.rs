@@ -4,12 +4,11 @@ use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{HeaderName, HeaderValue};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{ApiError, ApiJson, AppState, PLUGINS_HEADER};
+use super::{ApiError, ApiJson, AppState};
 use crate::plugins::PluginSummary;
 use crate::runtime::{SanitizeRequest, Stage, Verdict};
 
@@ -72,11 +71,8 @@ pub async fn sanitize(
         Verdict::Rewritten { text, findings } => json!({ "verdict": "rewritten", "text": text, "findings": findings }),
         Verdict::Blocked(reason) => json!({ "verdict": "blocked", "reason": reason }),
     };
-    let used = format!("{}@{}", manifest.name, manifest.version);
     let mut response = Json(answer).into_response();
-    if let Ok(value) = HeaderValue::from_str(&used) {
-        response.headers_mut().insert(HeaderName::from_static(PLUGINS_HEADER), value);
-    }
+    super::set_plugins_header(&mut response, &format!("{}@{}", manifest.name, manifest.version));
     Ok(response)
 }
 

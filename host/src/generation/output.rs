@@ -34,6 +34,14 @@ impl OutputSanitizers {
         Self { html, secrets }
     }
 
+    /// `name@version` of each sanitizer, for `x-airlock-plugins`.
+    pub fn versions(&self) -> Vec<String> {
+        [&self.html, &self.secrets]
+            .iter()
+            .map(|plugin| format!("{}@{}", plugin.manifest().name, plugin.manifest().version))
+            .collect()
+    }
+
     /// Starts sanitizing a stream of generated text.
     ///
     /// # Errors
