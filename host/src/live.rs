@@ -78,7 +78,8 @@ impl LivePlugins {
                 let bytes = store.blob(&sha256).with_context(context)?;
                 let signature = store.signature(&sha256)?;
                 settings.plugin_signatures.check(&bytes, signature.as_deref()).with_context(context)?;
-                let plugin = runtime.load(&bytes, &format!("upload:{sha256}"), settings).await.with_context(context)?;
+                let plugin =
+                    runtime.load(&bytes, &format!("restored:{sha256}"), settings).await.with_context(context)?;
                 crate::validate::self_test(&plugin).await.map_err(anyhow::Error::msg).with_context(context)?;
                 self.known.lock().unwrap_or_else(PoisonError::into_inner).by_digest.insert(sha256.clone(), plugin);
             }

@@ -76,7 +76,7 @@ async fn install(
     digest: &str,
 ) -> anyhow::Result<String> {
     config.plugin_signatures.check(bytes, signature).context("signature")?;
-    let plugin = runtime.load(bytes, &format!("watched:{digest}"), config).await?;
+    let plugin = runtime.load(bytes, &format!("watched-dir:{digest}"), config).await?;
     crate::validate::self_test(&plugin).await.map_err(anyhow::Error::msg).context("self-test")?;
     plugins.stage(plugin.clone(), bytes, signature)?;
     plugins.activate(digest)?;

@@ -62,6 +62,8 @@ async fn swapping_html_under_load_drops_nothing_and_every_header_matches_its_out
     let (status, staged) = admin.post("/admin/plugins", v2_bytes.clone()).await;
     assert_eq!(status, 200, "{staged}");
     assert_eq!((staged["name"].as_str(), staged["version"].as_str()), (Some("html"), Some("2.0.0")));
+    assert!(staged["source"].as_str().unwrap().starts_with("admin-api:"), "{staged}");
+    assert!(staged["loaded_at_ms"].as_u64().unwrap() > 1_700_000_000_000, "{staged}");
     let v2 = staged["sha256"].as_str().unwrap().to_owned();
     let listed: Value =
         client.get(format!("{base}/admin/plugins")).bearer_auth(TOKEN).send().await.unwrap().json().await.unwrap();

@@ -65,7 +65,8 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
 fn summary(plugin: &LoadedPlugin, active: bool) -> Value {
     json!({
         "name": plugin.name(), "kind": plugin.world(), "version": plugin.version(), "sha256": plugin.sha256,
-        "source": plugin.source, "state": if active { "active" } else { "staged" },
+        "source": plugin.source, "loaded_at_ms": plugin.loaded_at_ms,
+        "state": if active { "active" } else { "staged" },
     })
 }
 
@@ -122,7 +123,7 @@ pub async fn upload(
         .map_err(|error| refused(format!("signature: {error:#}")))?;
     let plugin = state
         .runtime
-        .load(&body, &format!("upload:{digest}"), &*state.config)
+        .load(&body, &format!("admin-api:{digest}"), &*state.config)
         .await
         .map_err(|error| refused(error.to_string()))?;
     crate::validate::self_test(&plugin).await.map_err(|error| refused(format!("self-test failed: {error}")))?;

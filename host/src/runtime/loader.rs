@@ -114,8 +114,11 @@ pub struct Checked {
 /// A loaded plugin and where it came from.
 #[derive(Clone)]
 pub struct LoadedPlugin {
-    /// `bundled` or the file it was read from.
+    /// Where it came from: `bundled`, the file it was read from, or who uploaded it
+    /// (`admin-api`, `watched-dir`) with its digest.
     pub source: String,
+    /// When it was loaded, in milliseconds since the Unix epoch.
+    pub loaded_at_ms: u64,
     /// sha256 of its bytes.
     pub sha256: String,
     /// Its imports and exports.
@@ -270,7 +273,16 @@ impl Runtime {
                 ))
             }
         };
-        Ok(LoadedPlugin { source: source.to_owned(), sha256: checked.sha256, interfaces: checked.interfaces, plugin })
+        let loaded_at_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| u64::try_from(since.as_millis()).unwrap_or(u64::MAX));
+        Ok(LoadedPlugin {
+            source: source.to_owned(),
+            loaded_at_ms,
+            sha256: checked.sha256,
+            interfaces: checked.interfaces,
+            plugin,
+        })
     }
 
     fn provider_setup(&self, manifest: &ProviderManifest, settings: ProviderSettings) -> anyhow::Result<ProviderSetup> {
