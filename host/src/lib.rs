@@ -13,6 +13,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod conformance;
 pub mod generation;
 pub mod live;
 pub mod plugins;

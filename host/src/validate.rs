@@ -1,6 +1,6 @@
-//! The self-test a component passes before it may be activated: a sanitizer must leave
-//! a benign page intact and neutralise a known-bad one (for HTML output), or at least
-//! process a benign text without blocking it; a provider must have answered its
+//! The self-test a component passes before it may be activated: a sanitizer of HTML
+//! output (or any named `html`) must leave a benign page intact and neutralise a
+//! known-bad one; any other must process a benign text without failing or blocking it; a provider must have answered its
 //! manifest (checked at load).
 
 use std::collections::BTreeMap;
@@ -39,8 +39,10 @@ async fn run(
 
 async fn sanitizer_self_test(sanitizer: &SanitizerPlugin) -> Result<(), String> {
     let manifest = sanitizer.manifest();
-    let html_output =
-        manifest.stages.contains(&"output") && manifest.content_types.iter().any(|t| t == "text/html" || t == "*/*");
+    // Held to the HTML contract: output sanitizers that declare HTML, and anything
+    // that would replace the `html` sanitizer.
+    let html_output = manifest.stages.contains(&"output")
+        && (manifest.content_types.iter().any(|t| t == "text/html") || manifest.name == "html");
     if html_output {
         let bad = run(sanitizer, BAD_PAGE, Stage::Output, "text/html").await?;
         if let Some(text) = bad.filter(|text| text.contains("onerror") || text.contains("<script>alert")) {

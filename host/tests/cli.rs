@@ -155,7 +155,34 @@ fn keygen_sign_verify_and_validate_a_plugin() {
     let output = airlock(&["plugin", "validate", component.to_str().unwrap()], "");
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert!(text(&output.stdout).contains("sanitizer html@2.0.0"), "{}", text(&output.stdout));
-    let output = airlock(&["plugin", "validate", guests::NOOP], "");
+    let output = airlock(&["plugin", "validate", guests::HOSTILE_PANIC], "");
     assert_eq!(output.status.code(), Some(1));
     assert!(text(&output.stderr).contains("fails its self-test"), "{}", text(&output.stderr));
+}
+
+#[test]
+fn every_bundled_plugin_passes_the_conformance_kit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (package, bytes) in airlock::bundled::BUNDLED {
+        let file = dir.path().join(format!("{package}.wasm"));
+        std::fs::write(&file, bytes).unwrap();
+        let output = airlock(&["plugin", "test", file.to_str().unwrap(), "--json"], "");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|_| panic!("{package}: {}{}", text(&output.stdout), text(&output.stderr)));
+        let failed: Vec<&serde_json::Value> =
+            report["checks"].as_array().unwrap().iter().filter(|check| check["passed"] != true).collect();
+        assert!(failed.is_empty() && output.status.success(), "{package}: {failed:?}");
+        assert!(report["checks"].as_array().unwrap().len() >= 6, "{package}: {report}");
+    }
+}
+
+#[test]
+fn the_conformance_kit_reports_each_check() {
+    let output = airlock(&["plugin", "test", guests::NOOP], "");
+    assert!(output.status.success(), "a sanitizer that changes nothing is conformant: {}", text(&output.stdout));
+    let output = airlock(&["plugin", "test", guests::HOSTILE_PANIC], "");
+    assert_eq!(output.status.code(), Some(1));
+    let report = text(&output.stdout);
+    assert!(report.contains("FAIL  self-test: ") && report.contains("panicked"), "{report}");
+    assert!(report.contains("FAIL  idempotent"), "{report}");
 }

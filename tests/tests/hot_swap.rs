@@ -215,14 +215,14 @@ async fn refused_uploads_leave_the_active_version_serving() {
     };
     let v2 = std::fs::read(guests::HTML_V2).unwrap();
     let filesystem = std::fs::read(guests::HOSTILE_FILESYSTEM).unwrap();
-    let noop = std::fs::read(guests::NOOP).unwrap();
+    let panics = std::fs::read(guests::HOSTILE_PANIC).unwrap();
     let stranger = SecretKey::generate().unwrap();
     let cases = [
         (filesystem.clone(), Some(trusted.sign(&filesystem, "fs")), "wasi:filesystem"),
         (v2.clone(), None, "a signature by a trusted key is required"),
         (v2.clone(), Some(stranger.sign(&v2, "v2")), "which is not trusted"),
         (v2.clone(), Some(trusted.sign(b"other bytes", "v2")), "does not match"),
-        (noop.clone(), Some(trusted.sign(&noop, "noop")), "self-test failed"),
+        (panics.clone(), Some(trusted.sign(&panics, "panics")), "self-test failed"),
     ];
     for (bytes, signature, reason) in cases {
         let (status, answer) = upload(bytes, signature).await;

@@ -24,19 +24,28 @@ pub struct TestCa {
 }
 
 impl TestCa {
-    /// Generates a new CA and server certificate.
+    /// Generates a new CA and a server certificate for [`HOSTS`].
     ///
     /// # Panics
     ///
     /// When key generation fails (it does not, with ring).
     pub fn new() -> Self {
+        Self::for_hosts(HOSTS)
+    }
+
+    /// Generates a new CA and a server certificate for `hosts`.
+    ///
+    /// # Panics
+    ///
+    /// When key generation fails, or a host is not a valid DNS name.
+    pub fn for_hosts(hosts: &[&str]) -> Self {
         let ca_key = KeyPair::generate().expect("CA key");
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         let ca_cert = ca_params.self_signed(&ca_key).expect("CA certificate");
         let issuer = Issuer::new(ca_params, ca_key);
         let server_key = KeyPair::generate().expect("server key");
-        let names: Vec<String> = HOSTS.iter().map(|h| (*h).to_owned()).collect();
+        let names: Vec<String> = hosts.iter().map(|h| (*h).to_owned()).collect();
         let server_cert = CertificateParams::new(names)
             .expect("server params")
             .signed_by(&server_key, &issuer)

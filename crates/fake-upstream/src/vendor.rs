@@ -197,7 +197,11 @@ impl Upstream {
             }
             Behaviour::Slow => {
                 let guard = Abandoned(Some(self.abandoned.clone()));
-                let repeated: Vec<String> = events.iter().skip(1).take(2).cloned().collect();
+                // Two of the answer's text events (a tag and a text), in any vendor's format.
+                let text_events = events.iter().filter(|event| {
+                    event.contains("cdn.tailwindcss.com") || event.contains("Hello from the fake upstream")
+                });
+                let repeated: Vec<String> = text_events.cloned().collect();
                 let ticks = stream::unfold((guard, 0usize), move |(mut guard, tick)| {
                     let event = repeated[tick % repeated.len()].clone();
                     async move {

@@ -36,6 +36,19 @@ pub(super) enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Run the conformance kit: a sanitizer against samples (kept, neutralised,
+    /// idempotent, streamed = whole, limits); a provider against a fake upstream of its
+    /// vendor's wire format (streaming, key injection, error mapping, cancellation).
+    Test {
+        /// The component file.
+        file: PathBuf,
+        /// The wire format to fake for a provider; by default guessed from its hosts.
+        #[arg(long, value_enum)]
+        wire: Option<crate::conformance::Wire>,
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Check a component as an upload would be checked (world, imports, linking,
     /// self-test), without a server.
     Validate {
@@ -120,6 +133,7 @@ impl PluginCommand {
         match self {
             PluginCommand::List { json } => list(&runtime()?, config, json).await,
             PluginCommand::Inspect { file, json } => inspect(&runtime()?, config, &file, json).await,
+            PluginCommand::Test { file, wire, json } => super::registry::conformance(config, &file, wire, json).await,
             PluginCommand::Validate { file } => super::registry::validate(&runtime()?, config, &file).await,
             PluginCommand::Keygen { prefix } => super::registry::keygen(&prefix),
             PluginCommand::Sign { file, key, comment } => super::registry::sign(&file, &key, &comment),

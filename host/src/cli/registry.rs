@@ -37,6 +37,29 @@ pub(super) async fn validate(runtime: &Runtime, config: &Config, file: &Path) ->
     Ok(ExitCode::SUCCESS)
 }
 
+/// `airlock plugin test FILE`.
+pub(super) async fn conformance(
+    config: &Config,
+    file: &Path,
+    wire: Option<crate::conformance::Wire>,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;
+    let report = match crate::conformance::run(&bytes, wire, &config.engine).await {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("airlock: {} is refused: {error:#}", file.display());
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    if json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", report.text());
+    }
+    Ok(if report.passed() { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+}
+
 /// `airlock plugin keygen PREFIX`.
 pub(super) fn keygen(prefix: &Path) -> anyhow::Result<ExitCode> {
     let key = SecretKey::generate().map_err(|error| anyhow::anyhow!("no randomness for a key: {error}"))?;
