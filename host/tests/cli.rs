@@ -186,3 +186,20 @@ fn the_conformance_kit_reports_each_check() {
     assert!(report.contains("FAIL  self-test: ") && report.contains("panicked"), "{report}");
     assert!(report.contains("FAIL  idempotent"), "{report}");
 }
+
+#[test]
+fn a_scaffolded_provider_and_sanitizer_build_and_pass_the_conformance_kit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (kind, name) in [("sanitizer", "demo-rule"), ("provider", "demo")] {
+        let crate_dir = dir.path().join(name);
+        let output = airlock(&["plugin", "new", kind, name, "--dir", crate_dir.to_str().unwrap()], "");
+        assert!(output.status.success(), "{kind}: {}", text(&output.stderr));
+        // A separate target dir would rebuild everything; the scaffold's own is fine
+        // and stays inside the temp dir.
+        let output = airlock(&["plugin", "build", crate_dir.to_str().unwrap()], "");
+        assert!(output.status.success(), "{kind} build: {}", text(&output.stderr));
+        let component = crate_dir.join(format!("target/wasm32-wasip2/release/{}.wasm", name.replace('-', "_")));
+        let output = airlock(&["plugin", "test", component.to_str().unwrap()], "");
+        assert!(output.status.success(), "{kind} conformance:\n{}{}", text(&output.stdout), text(&output.stderr));
+    }
+}

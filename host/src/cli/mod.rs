@@ -4,6 +4,7 @@
 mod plugin;
 mod registry;
 mod sanitize;
+mod scaffold;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

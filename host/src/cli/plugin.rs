@@ -36,6 +36,26 @@ pub(super) enum PluginCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Create a plugin crate with a working example.
+    New {
+        /// `provider` or `sanitizer`.
+        #[arg(value_enum)]
+        kind: super::scaffold::Kind,
+        /// The plugin's name (a-z, 0-9, -).
+        name: String,
+        /// Where to create it; by default ./NAME.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+        /// Where `airlock-pdk` is; by default next to this build's sources.
+        #[arg(long)]
+        pdk: Option<PathBuf>,
+    },
+    /// Build the plugin crate in DIR to a component (wasm32-wasip2, release).
+    Build {
+        /// The crate's directory.
+        #[arg(default_value = ".")]
+        dir: PathBuf,
+    },
     /// Run the conformance kit: a sanitizer against samples (kept, neutralised,
     /// idempotent, streamed = whole, limits); a provider against a fake upstream of its
     /// vendor's wire format (streaming, key injection, error mapping, cancellation).
@@ -133,6 +153,10 @@ impl PluginCommand {
         match self {
             PluginCommand::List { json } => list(&runtime()?, config, json).await,
             PluginCommand::Inspect { file, json } => inspect(&runtime()?, config, &file, json).await,
+            PluginCommand::New { kind, name, dir, pdk } => {
+                super::scaffold::new(kind, &name, dir.as_deref(), pdk.as_deref())
+            }
+            PluginCommand::Build { dir } => super::scaffold::build(&dir),
             PluginCommand::Test { file, wire, json } => super::registry::conformance(config, &file, wire, json).await,
             PluginCommand::Validate { file } => super::registry::validate(&runtime()?, config, &file).await,
             PluginCommand::Keygen { prefix } => super::registry::keygen(&prefix),
