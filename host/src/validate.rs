@@ -30,7 +30,21 @@ async fn run(
     content_type: &str,
 ) -> Result<Option<String>, String> {
     let request = SanitizeRequest { stage, content_type: content_type.into(), options: BTreeMap::new() };
-    match sanitizer.sanitize(text, &request).await.map_err(|error| error.to_string())? {
+    sanitized_text(sanitizer, text, &request).await
+}
+
+/// The text a sanitizer makes of `text` (`None` when it blocks it), or why the call
+/// failed.
+///
+/// # Errors
+///
+/// The call's failure, as text.
+pub async fn sanitized_text(
+    sanitizer: &SanitizerPlugin,
+    text: &str,
+    request: &SanitizeRequest,
+) -> Result<Option<String>, String> {
+    match sanitizer.sanitize(text, request).await.map_err(|error| error.to_string())? {
         Verdict::Pass => Ok(Some(text.to_owned())),
         Verdict::Rewritten { text, .. } => Ok(Some(text)),
         Verdict::Blocked(_) => Ok(None),

@@ -13,13 +13,11 @@
 //! operator's for this request, goes only to the hosts the operator bound keys to, and
 //! is dropped (zeroized) with the request.
 
-use std::convert::Infallible;
-
 use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use axum::response::sse::Event;
 use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::json;
@@ -147,10 +145,7 @@ pub async fn generate(
             next = generation.next().await;
         }
     });
-    let events = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        receiver.recv().await.map(|event| (Ok::<_, Infallible>(event), receiver))
-    });
-    let mut response = Sse::new(events).keep_alive(KeepAlive::default()).into_response();
+    let mut response = super::sse_response(receiver, |event| event);
     super::set_plugins_header(&mut response, &format!("{}@{}", provider.name(), provider.manifest().version));
     Ok(response)
 }

@@ -7,13 +7,12 @@
 //! Everything about the request is checked before any upstream call: input mode,
 //! image formats (magic bytes), sizes and dimensions, stack, variants, providers.
 
-use std::convert::Infallible;
 use std::sync::Arc;
 
 use axum::Json;
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
-use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
+use axum::response::sse::Event as SseEvent;
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use serde::Deserialize;
@@ -277,12 +276,9 @@ pub async fn create(
         while running.join_next().await.is_some() {}
         let _ = sender.send(Event { name: "generation.completed", data: json!({ "id": id }) }).await;
     });
-    let events = futures_util::stream::unfold(receiver, |mut receiver| async move {
-        let event = receiver.recv().await?;
-        let sse = SseEvent::default().event(event.name).data(event.data.to_string());
-        Some((Ok::<_, Infallible>(sse), receiver))
+    let mut response = super::sse_response(receiver, |event: Event| {
+        SseEvent::default().event(event.name).data(event.data.to_string())
     });
-    let mut response = Sse::new(events).keep_alive(KeepAlive::default()).into_response();
     super::set_plugins_header(&mut response, &used.join(", "));
     Ok(response)
 }

@@ -45,6 +45,21 @@ use crate::runtime::Runtime;
 /// Header naming the plugin versions that served a response, e.g. `html@0.1.0`.
 pub const PLUGINS_HEADER: &str = "x-airlock-plugins";
 
+/// A server-sent-event response of what `receiver` yields, each turned into an event
+/// by `to_event`; it ends when every sender is gone, and dropping it (the client left)
+/// closes the channel, which tells the senders to stop.
+fn sse_response<T: Send + 'static>(
+    receiver: tokio::sync::mpsc::Receiver<T>,
+    to_event: fn(T) -> axum::response::sse::Event,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let events = futures_util::stream::unfold(receiver, move |mut receiver| async move {
+        let event = to_event(receiver.recv().await?);
+        Some((Ok::<_, std::convert::Infallible>(event), receiver))
+    });
+    axum::response::sse::Sse::new(events).keep_alive(axum::response::sse::KeepAlive::default()).into_response()
+}
+
 /// Names the plugin versions that served `response` in [`PLUGINS_HEADER`].
 fn set_plugins_header(response: &mut axum::response::Response, used: &str) {
     if let Ok(value) = axum::http::HeaderValue::from_str(used) {

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::{Check, Report};
-use crate::runtime::{PluginSettings, Runtime, SanitizeRequest, SanitizerPlugin, Stage, Verdict};
+use crate::runtime::{PluginSettings, Runtime, SanitizeRequest, SanitizerPlugin, Stage};
+use crate::validate::sanitized_text;
 
 /// Texts every sanitizer gets: benign markup, hostile markup, a credential.
 const SAMPLES: &[&str] = &[
@@ -42,18 +43,10 @@ fn imports(imports: &[String]) -> String {
     if imports.is_empty() { "none".to_owned() } else { imports.join(", ") }
 }
 
-async fn whole(sanitizer: &SanitizerPlugin, text: &str, request: &SanitizeRequest) -> Result<Option<String>, String> {
-    match sanitizer.sanitize(text, request).await.map_err(|error| error.to_string())? {
-        Verdict::Pass => Ok(Some(text.to_owned())),
-        Verdict::Rewritten { text, .. } => Ok(Some(text)),
-        Verdict::Blocked(_) => Ok(None),
-    }
-}
-
 async fn idempotent(sanitizer: &SanitizerPlugin, request: &SanitizeRequest) -> Result<String, String> {
     for sample in SAMPLES {
-        let Some(once) = whole(sanitizer, sample, request).await? else { continue };
-        let twice = whole(sanitizer, &once, request).await?;
+        let Some(once) = sanitized_text(sanitizer, sample, request).await? else { continue };
+        let twice = sanitized_text(sanitizer, &once, request).await?;
         if twice.as_deref() != Some(once.as_str()) {
             return Err(format!("sanitizing `{once}` again gave {twice:?}"));
         }
@@ -63,7 +56,7 @@ async fn idempotent(sanitizer: &SanitizerPlugin, request: &SanitizeRequest) -> R
 
 async fn streamed(sanitizer: &Arc<SanitizerPlugin>, request: &SanitizeRequest) -> Result<String, String> {
     for sample in SAMPLES {
-        let Some(expected) = whole(sanitizer, sample, request).await? else { continue };
+        let Some(expected) = sanitized_text(sanitizer, sample, request).await? else { continue };
         for size in [1, 7, 64] {
             let mut session = sanitizer.session(request).await.map_err(|error| error.to_string())?;
             let mut text = String::new();
@@ -97,6 +90,6 @@ fn pieces(text: &str, size: usize) -> Vec<&str> {
 async fn large(sanitizer: &SanitizerPlugin, request: &SanitizeRequest) -> Result<String, String> {
     let text = SAMPLES[0].repeat((1 << 20) / SAMPLES[0].len());
     let started = std::time::Instant::now();
-    whole(sanitizer, &text, request).await?;
+    sanitized_text(sanitizer, &text, request).await?;
     Ok(format!("{} KiB in {} ms", text.len() / 1024, started.elapsed().as_millis()))
 }
