@@ -11,7 +11,7 @@ use std::fmt::Write;
 use airlock_guest_build::GuestTarget;
 
 /// Bundled sanitizer packages, in load order.
-const SANITIZERS: &[&str] = &["airlock-sanitizer-html", "airlock-sanitizer-secrets"];
+const SANITIZERS: &[&str] = &["airlock-sanitizer-html", "airlock-sanitizer-secrets", "airlock-sanitizer-prompt-guard"];
 /// Bundled provider packages, in load order.
 const PROVIDERS: &[&str] = &[
     "airlock-provider-openai",
