@@ -17,5 +17,8 @@ fi
 if [ ! -d tests/browser/node_modules/playwright-core ] && command -v npm >/dev/null; then
   (cd tests/browser && npm ci --no-audit --no-fund >/dev/null)
 fi
+if [ ! -d examples/js-sanitizer/node_modules ] && command -v npm >/dev/null; then
+  (cd examples/js-sanitizer && npm ci --no-audit --no-fund >/dev/null)
+fi
 
 cargo test --workspace --locked "$@"
