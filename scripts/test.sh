@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs Airlock's whole test suite on a fresh machine: installs what the tests need (the
 # guest targets; Debian's chromium and playwright-core from npm for the browser test,
-# minisign for the signature interoperability check),
+# minisign for the signature interoperability check; the official `openai` Python
+# package for the OpenAI-compatibility check),
 # each a no-op when present, then every test of every crate.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,6 +20,10 @@ if [ ! -d tests/browser/node_modules/playwright-core ] && command -v npm >/dev/n
 fi
 if [ ! -d examples/js-sanitizer/node_modules ] && command -v npm >/dev/null; then
   (cd examples/js-sanitizer && npm ci --no-audit --no-fund >/dev/null)
+fi
+
+if ! python3 -c "import openai" 2>/dev/null && command -v python3 >/dev/null; then
+  python3 -m pip install --quiet --disable-pip-version-check -r tests/python/requirements.txt
 fi
 
 cargo test --workspace --locked "$@"

@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod chain;
 pub mod cli;
 pub mod config;
 pub mod conformance;
@@ -21,6 +22,8 @@ pub mod registry_store;
 pub mod runtime;
 pub mod server;
 pub mod signature;
+pub mod store;
+pub mod tenancy;
 pub mod validate;
 pub mod watch;
 

@@ -1,6 +1,6 @@
 //! Starting and stopping the HTTP server.
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,10 +16,12 @@ use crate::live::LivePlugins;
 use crate::plugins::Plugins;
 use crate::registry_store::RegistryStore;
 use crate::runtime::Runtime;
+use crate::tenancy::Tenancy;
 
 /// A server with its plugins loaded and its socket bound, not yet serving.
 pub struct Server {
     listener: TcpListener,
+    admin_listener: Option<TcpListener>,
     state: AppState,
     runtime: Arc<Runtime>,
     max_body_bytes: usize,
@@ -50,6 +52,19 @@ impl Server {
         }
         let listener =
             TcpListener::bind(config.listen).await.with_context(|| format!("listening on {}", config.listen))?;
+        let admin_listener = match config.gateway.admin_listen {
+            Some(address) => Some(
+                TcpListener::bind(address)
+                    .await
+                    .with_context(|| format!("listening on {address} (`gateway.admin_listen`)"))?,
+            ),
+            None => None,
+        };
+        let tenancy = Arc::new(Tenancy::open(&config.data_dir).await?);
+        let anonymous = config.gateway.allows_anonymous(config.listen);
+        if anonymous && !config.listen.ip().is_loopback() {
+            tracing::warn!(listen = %config.listen, "callers without an API key are served on a non-loopback address (`gateway.anonymous`)");
+        }
         config.plugin_signatures.keys()?;
         let store = RegistryStore::open(&config.data_dir.join("plugins"))?;
         let live = Arc::new(LivePlugins::new(plugins, Some(store)));
@@ -64,9 +79,12 @@ impl Server {
             preview_hosts: Arc::new(config.preview_hosts()),
             max_generation_body: usize::try_from(u64::from(config.generations.max_body_mib) << 20)
                 .unwrap_or(usize::MAX),
+            tenancy,
+            anonymous,
         };
         Ok(Self {
             listener,
+            admin_listener,
             state,
             runtime,
             max_body_bytes: usize::try_from(u64::from(config.max_body_kib) << 10).unwrap_or(usize::MAX),
@@ -83,6 +101,11 @@ impl Server {
         self.listener.local_addr()
     }
 
+    /// The control plane's address, when it listens.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.admin_listener.as_ref().and_then(|listener| listener.local_addr().ok())
+    }
+
     /// Serves until `shutdown` completes, then lets in-flight requests finish for up to
     /// the configured grace period.
     ///
@@ -90,8 +113,13 @@ impl Server {
     ///
     /// When the server fails or the grace period runs out with requests still open.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, state, runtime, max_body_bytes, grace } = self;
+        let Self { listener, admin_listener, state, runtime, max_body_bytes, grace } = self;
         let ready = state.ready.clone();
+        let tenancy = state.tenancy.clone();
+        let control = admin_listener.map(|admin| {
+            tracing::info!(address = ?admin.local_addr().ok(), "control plane listening");
+            tokio::spawn(axum::serve(admin, api::control::router(state.clone())).into_future())
+        });
         let watcher = match &state.config.watch_dir {
             Some(dir) => {
                 Some(crate::watch::spawn(dir.clone(), state.plugins.clone(), runtime.clone(), state.config.clone())?)
@@ -123,6 +151,11 @@ impl Server {
         if let Some(watcher) = watcher {
             watcher.abort();
         }
+        if let Some(control) = control {
+            control.abort();
+        }
+        // Whatever requests queued for the audit log is written before the process ends.
+        tenancy.audit().flush().await;
         drop(runtime);
         Ok(())
     }

@@ -78,9 +78,9 @@ fn plugin_list_names_every_bundled_plugin() {
     let list: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let names: Vec<&str> =
         list["plugins"].as_array().expect("plugins").iter().filter_map(|p| p["name"].as_str()).collect();
-    assert_eq!(names, ["anthropic", "gemini", "html", "openai", "openai-compatible", "secrets"]);
+    assert_eq!(names, ["anthropic", "gemini", "html", "openai", "openai-compatible", "prompt-guard", "secrets"]);
     for plugin in list["plugins"].as_array().expect("plugins") {
-        if ["html", "secrets"].contains(&plugin["name"].as_str().unwrap_or_default()) {
+        if ["html", "prompt-guard", "secrets"].contains(&plugin["name"].as_str().unwrap_or_default()) {
             assert_eq!(plugin["kind"], "sanitizer");
             assert_eq!(plugin["imports"], serde_json::json!([]));
         } else {
@@ -96,7 +96,7 @@ fn unknown_plugin_is_a_clear_error() {
     let output = airlock(&["sanitize", "--plugin", "nope"], "x");
     assert_eq!(output.status.code(), Some(1));
     let stderr = text(&output.stderr);
-    assert!(stderr.starts_with("airlock: no plugin called `nope` (loaded: html, secrets"), "{stderr}");
+    assert!(stderr.starts_with("airlock: no plugin called `nope` (loaded: html, prompt-guard, secrets"), "{stderr}");
 }
 
 #[test]
@@ -202,4 +202,107 @@ fn a_scaffolded_provider_and_sanitizer_build_and_pass_the_conformance_kit() {
         let output = airlock(&["plugin", "test", component.to_str().unwrap()], "");
         assert!(output.status.success(), "{kind} conformance:\n{}{}", text(&output.stdout), text(&output.stderr));
     }
+}
+
+/// Runs `airlock ARGS` on the data directory `data`.
+fn airlock_in(data: &std::path::Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(args)
+        .arg("--data-dir")
+        .arg(data)
+        .env("AIRLOCK_LOG", "warn")
+        .env_remove("AIRLOCK_MASTER_KEY")
+        .output()
+        .expect("airlock runs")
+}
+
+#[test]
+fn admin_init_prints_the_owner_key_once_and_audit_verify_checks_the_chain() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let first = airlock_in(data.path(), &["admin", "init"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let key = text(&first.stdout);
+    assert!(key.trim().starts_with("ak_") && key.trim().len() > 40, "{key}");
+    assert!(text(&first.stderr).contains("shown only now"));
+
+    let again = airlock_in(data.path(), &["admin", "init"]);
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("exists already"), "{}", text(&again.stderr));
+
+    let verified = airlock_in(data.path(), &["audit", "verify"]);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    assert!(text(&verified.stderr).contains("audit chain intact: 1 records"), "{}", text(&verified.stderr));
+    let database = std::fs::read(data.path().join("airlock.db")).expect("the database");
+    assert!(!database.windows(20).any(|window| window == &key.trim().as_bytes()[..20]), "only a hash is stored");
+
+    // A tampered master key makes every link fail its check: verification says so.
+    std::fs::write(data.path().join("master.key"), "11".repeat(32)).expect("key file");
+    let forged = airlock_in(data.path(), &["audit", "verify"]);
+    assert_eq!(forged.status.code(), Some(1));
+    assert!(text(&forged.stderr).contains("broken at record 1"), "{}", text(&forged.stderr));
+}
+
+#[test]
+fn tenant_key_and_usage_commands_drive_the_control_plane() {
+    let data = tempfile::tempdir().expect("temp dir");
+    let init = airlock_in(data.path(), &["admin", "init"]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    let owner = text(&init.stdout).trim().to_owned();
+
+    let runtime = tokio::runtime::Runtime::new().expect("tokio");
+    let config = airlock::config::Config {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        data_dir: data.path().to_path_buf(),
+        gateway: airlock::config::GatewayConfig {
+            admin_listen: Some("127.0.0.1:0".parse().expect("address")),
+            ..airlock::config::GatewayConfig::default()
+        },
+        ..airlock::config::Config::default()
+    };
+    let server = runtime.block_on(airlock::server::Server::bind(&config)).expect("server starts");
+    let admin_url = format!("http://{}", server.admin_addr().expect("control plane"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = runtime.spawn(server.run(async move {
+        let _ = stopped.await;
+    }));
+
+    let run = |key: &str, args: &[&str]| -> Output {
+        Command::new(env!("CARGO_BIN_EXE_airlock"))
+            .args(args)
+            .args(["--admin-url", &admin_url, "--data-dir"])
+            .arg(data.path())
+            .env("AIRLOCK_ADMIN_KEY", key)
+            .env("AIRLOCK_LOG", "warn")
+            .output()
+            .expect("airlock runs")
+    };
+    let created = run(&owner, &["tenant", "create", "acme", "--settings", r#"{"quotas": {"daily_requests": 5}}"#]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    assert!(text(&created.stdout).contains("\"daily_requests\": 5"), "{}", text(&created.stdout));
+    let key = run(&owner, &["key", "create", "--tenant", "acme", "--role", "tenant-admin"]);
+    assert!(key.status.success(), "{}", text(&key.stderr));
+    let key: serde_json::Value = serde_json::from_slice(&key.stdout).expect("JSON");
+    let tenant_admin = key["key"].as_str().expect("the key, once").to_owned();
+
+    let listed = run(&tenant_admin, &["key", "list", "--tenant", "acme"]);
+    assert!(listed.status.success(), "{}", text(&listed.stderr));
+    assert!(!text(&listed.stdout).contains(&tenant_admin[16..]), "lists show prefixes only");
+    let usage = run(&tenant_admin, &["usage", "acme"]);
+    assert!(usage.status.success() && text(&usage.stdout).contains("\"requests\": 0"), "{}", text(&usage.stdout));
+    let refused = run(&tenant_admin, &["tenant", "list"]);
+    assert!(refused.status.success(), "a tenant admin lists its own tenant only");
+    assert!(text(&refused.stdout).contains("acme"));
+    let forbidden = run(&tenant_admin, &["tenant", "create", "other"]);
+    assert_eq!(forbidden.status.code(), Some(1));
+    assert!(text(&forbidden.stderr).contains("403"), "{}", text(&forbidden.stderr));
+    let prefix = key["prefix"].as_str().expect("prefix");
+    let revoked = run(&owner, &["key", "revoke", prefix]);
+    assert!(revoked.status.success(), "{}", text(&revoked.stderr));
+    let after = run(&tenant_admin, &["usage", "acme"]);
+    assert!(text(&after.stderr).contains("401"), "{}", text(&after.stderr));
+
+    let _ = stop.send(());
+    runtime.block_on(serving).expect("server task").expect("server stops");
+    let verified = airlock_in(data.path(), &["audit", "verify"]);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
 }

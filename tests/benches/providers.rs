@@ -64,6 +64,10 @@ fn main() {
         let data = tempfile::tempdir().expect("temp dir");
         let mut config = Config {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            gateway: airlock::config::GatewayConfig {
+                admin_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+                ..airlock::config::GatewayConfig::default()
+            },
             data_dir: data.path().to_path_buf(),
             ..Config::default()
         };

@@ -44,6 +44,10 @@ async fn swapping_html_under_load_drops_nothing_and_every_header_matches_its_out
     let data = tempfile::tempdir().expect("temp dir");
     let config = Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        gateway: airlock::config::GatewayConfig {
+            admin_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            ..airlock::config::GatewayConfig::default()
+        },
         data_dir: data.path().to_path_buf(),
         admin_token: Some(Secret::new(TOKEN)),
         ..Config::default()
@@ -193,6 +197,10 @@ async fn refused_uploads_leave_the_active_version_serving() {
     let trusted = SecretKey::generate().unwrap();
     let config = Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        gateway: airlock::config::GatewayConfig {
+            admin_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            ..airlock::config::GatewayConfig::default()
+        },
         data_dir: data.path().to_path_buf(),
         admin_token: Some(Secret::new(TOKEN)),
         plugin_signatures: SignaturePolicy { require: true, trusted_keys: vec![trusted.public().to_text()] },
@@ -241,6 +249,10 @@ async fn a_plugin_dropped_into_the_watched_directory_goes_live_and_a_bad_one_is_
     let watched = data.path().join("incoming");
     let config = Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        gateway: airlock::config::GatewayConfig {
+            admin_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            ..airlock::config::GatewayConfig::default()
+        },
         data_dir: data.path().to_path_buf(),
         watch_dir: Some(watched.clone()),
         ..Config::default()

@@ -31,6 +31,10 @@ async fn start(plugins: &[&str], limits: Limits) -> Running {
     let data = tempfile::tempdir().expect("temp dir");
     let mut config = Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        gateway: airlock::config::GatewayConfig {
+            admin_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            ..airlock::config::GatewayConfig::default()
+        },
         data_dir: data.path().to_path_buf(),
         shutdown_grace_secs: 5,
         max_body_kib: 64,

@@ -8,6 +8,8 @@ use serde_json::json;
 
 use super::request_id::current_request_id;
 use crate::runtime::{CallError, Failure, Refusal, Reported};
+use crate::tenancy::limits::OverLimit;
+use crate::tenancy::{AuthError, TenancyError};
 
 /// An error answered to a client.
 #[derive(Debug)]
@@ -15,12 +17,23 @@ pub struct ApiError {
     status: StatusCode,
     kind: &'static str,
     message: String,
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
     /// An error with an explicit status, type and message.
     pub fn new(status: StatusCode, kind: &'static str, message: impl Into<String>) -> Self {
-        Self { status, kind, message: message.into() }
+        Self { status, kind, message: message.into(), retry_after: None }
+    }
+
+    /// 401 `unauthorized`.
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    }
+
+    /// 403 `forbidden`.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
     }
 
     /// 400 `invalid_request`.
@@ -95,7 +108,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.json())).into_response();
         if self.status == StatusCode::TOO_MANY_REQUESTS
-            && let Some(seconds) = retry_after(&self.message)
+            && let Some(seconds) = self.retry_after.or_else(|| retry_after(&self.message))
         {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
@@ -103,9 +116,43 @@ impl IntoResponse for ApiError {
     }
 }
 
+impl From<OverLimit> for ApiError {
+    /// 429 `rate_limited` with `retry-after`.
+    fn from(over: OverLimit) -> Self {
+        let retry_after = Some(over.retry_after_secs);
+        Self { retry_after, ..Self::new(StatusCode::TOO_MANY_REQUESTS, "rate_limited", over.to_string()) }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(error: AuthError) -> Self {
+        Self::unauthorized(error.to_string())
+    }
+}
+
+impl From<TenancyError> for ApiError {
+    fn from(error: TenancyError) -> Self {
+        let (status, kind) = match &error {
+            TenancyError::Denied(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            TenancyError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            TenancyError::Conflict(_) => (StatusCode::CONFLICT, "conflict"),
+            TenancyError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            TenancyError::Internal(message) => {
+                tracing::error!(error = %message, "control plane failure");
+                return Self::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "internal",
+                    "the control plane failed; see the server log",
+                );
+            }
+        };
+        Self::new(status, kind, error.to_string())
+    }
+}
+
 /// The seconds of an upstream's `retry-after`, as providers quote it in their message
 /// (`... (retry after 7 s)`).
-fn retry_after(message: &str) -> Option<u32> {
+fn retry_after(message: &str) -> Option<u64> {
     let (_, rest) = message.rsplit_once("(retry after ")?;
     rest.strip_suffix(" s)")?.parse().ok()
 }

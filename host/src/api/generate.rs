@@ -24,7 +24,7 @@ use serde_json::json;
 use zeroize::Zeroizing;
 
 use super::{ApiError, ApiJson, AppState};
-use crate::runtime::{Chunk, GenerateRequest, Message, Part, ProviderPlugin, Role};
+use crate::runtime::{Chunk, GenerateRequest, Message, Part, ProviderPlugin, RequestKey, Role};
 
 /// The header carrying a caller's own provider key.
 pub const OWN_KEY_HEADER: &str = "x-airlock-provider-key";
@@ -117,7 +117,7 @@ pub async fn generate(
     let provider = provider(&state, &name)?;
     let own_key = own_key(&headers)?;
     let request = body.into_request()?;
-    let mut generation = provider.generate(&request, own_key.as_ref().map(|key| key.to_string())).await?;
+    let mut generation = provider.generate(&request, own_key.as_ref().map(|key| RequestKey::new(key.as_str()))).await?;
     drop(own_key);
     let first = generation.next().await?;
 

@@ -10,18 +10,26 @@
 //!   `GET /v1/generations/{id}/variants/{n}/preview` ([`generations`]);
 //! - `GET /v1/providers`, `GET /v1/providers/{name}/models`,
 //!   `POST /v1/providers/{name}/generate`: the providers, their models, and a streamed
-//!   generation through one ([`generate`]).
+//!   generation through one ([`generate`]);
+//! - `POST /v1/chat/completions`, `GET /v1/models`: the OpenAI-compatible gateway
+//!   (`openai`), for tenants' API keys.
+//!
+//! API keys are checked on every route by [`auth`]; the control plane (tenants, keys,
+//! credentials, usage, audit) is a separate router on its own listener ([`control`]).
 //!
 //! Every error is JSON (`{ "error": { "type", "message", "request_id" } }`, see
 //! [`ApiError`]) and every response carries `x-request-id`.
 
 mod admin;
 mod app;
+pub mod auth;
+pub mod control;
 mod error;
 mod generate;
 mod generations;
 mod health;
 mod json;
+mod openai;
 mod request_id;
 mod sanitize;
 
@@ -41,6 +49,7 @@ use crate::config::Config;
 use crate::generation::{Generations, ImageLimits};
 use crate::live::LivePlugins;
 use crate::runtime::Runtime;
+use crate::tenancy::Tenancy;
 
 /// Header naming the plugin versions that served a response, e.g. `html@0.1.0`.
 pub const PLUGINS_HEADER: &str = "x-airlock-plugins";
@@ -89,6 +98,10 @@ pub struct AppState {
     pub preview_hosts: Arc<Vec<String>>,
     /// Largest generation request body, in bytes.
     pub max_generation_body: usize,
+    /// Tenants, keys, quotas and the audit log.
+    pub tenancy: Arc<Tenancy>,
+    /// Whether callers without a key may use the screenshot API.
+    pub anonymous: bool,
 }
 
 /// The API's router with its middleware.
@@ -107,6 +120,11 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/v1/generations", post(generations::create).layer(DefaultBodyLimit::max(state.max_generation_body)))
         .route("/v1/generations/{id}", get(generations::show))
         .route("/v1/generations/{id}/variants/{index}/preview", get(generations::preview))
+        .route(
+            "/v1/chat/completions",
+            post(openai::chat_completions).layer(DefaultBodyLimit::max(state.max_generation_body)),
+        )
+        .route("/v1/models", get(openai::list_models))
         .merge(
             Router::new()
                 .route("/admin/plugins", get(admin::list).post(admin::upload))
@@ -117,6 +135,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         )
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn(request_id::assign))
         .with_state(state)
 }

@@ -1,6 +1,7 @@
 //! The `airlock` command line: raw flags ([`Cli`]) are resolved into one [`Config`]
 //! before any command runs.
 
+mod admin;
 mod plugin;
 mod registry;
 mod sanitize;
@@ -43,6 +44,33 @@ enum Command {
     /// Sanitize standard input with one sanitizer; the result goes to standard output,
     /// the findings to standard error as JSON.
     Sanitize(sanitize::SanitizeArgs),
+    /// Set up the control plane (`admin init` makes the first owner key).
+    #[command(subcommand)]
+    Admin(admin::AdminCommand),
+    /// Check the audit log.
+    #[command(subcommand)]
+    Audit(admin::AuditCommand),
+    /// Manage tenants through the control plane (needs `AIRLOCK_ADMIN_KEY`).
+    Tenant {
+        #[command(flatten)]
+        plane: admin::ControlPlane,
+        #[command(subcommand)]
+        command: admin::TenantCommand,
+    },
+    /// Manage API keys through the control plane (needs `AIRLOCK_ADMIN_KEY`).
+    Key {
+        #[command(flatten)]
+        plane: admin::ControlPlane,
+        #[command(subcommand)]
+        command: admin::KeyCommand,
+    },
+    /// Show a tenant's usage (needs `AIRLOCK_ADMIN_KEY`).
+    Usage {
+        #[command(flatten)]
+        plane: admin::ControlPlane,
+        #[command(flatten)]
+        args: admin::UsageArgs,
+    },
 }
 
 impl Cli {
@@ -66,6 +94,11 @@ impl Cli {
                 Command::Serve { .. } => serve(&config).await,
                 Command::Plugin(command) => command.run(&config).await,
                 Command::Sanitize(args) => args.run(&config).await,
+                Command::Admin(command) => command.run(&config).await,
+                Command::Audit(command) => command.run(&config).await,
+                Command::Tenant { plane, command } => command.run(&plane, &config).await,
+                Command::Key { plane, command } => command.run(&plane, &config).await,
+                Command::Usage { plane, args } => args.run(&plane, &config).await,
             }
         })
     }
@@ -73,7 +106,7 @@ impl Cli {
 
 async fn serve(config: &Config) -> anyhow::Result<std::process::ExitCode> {
     let server = crate::server::Server::bind(config).await?;
-    tracing::info!(address = %server.local_addr()?, "airlock is serving");
+    tracing::info!(address = %server.local_addr()?, control_plane = ?server.admin_addr(), "airlock is serving");
     server.run(crate::server::shutdown_signal()).await?;
     Ok(std::process::ExitCode::SUCCESS)
 }

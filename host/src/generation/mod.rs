@@ -10,7 +10,7 @@
 //! - `record.rs` — what is kept of a generation (no images), with retention.
 
 mod extract;
-mod image_check;
+pub(crate) mod image_check;
 mod output;
 mod prompt;
 mod record;
@@ -19,7 +19,7 @@ mod variant;
 
 pub use extract::extract_code;
 pub use image_check::{CheckedImage, ImageError, ImageFormat, ImageLimits, check_image};
-pub use output::{OutputSanitizers, OutputStream, SanitizedPage};
+pub use output::{OutputSanitizers, SanitizedPage};
 pub use prompt::{Input, Update, messages};
 pub use record::{GenerationRecord, Generations, Retention, VariantRecord, VariantStatus};
 pub use stack::Stack;

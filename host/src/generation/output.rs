@@ -6,9 +6,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use super::stack::Stack;
-use crate::runtime::{
-    CallError, Finding, SanitizeRequest, SanitizerPlugin, SanitizerSession, Stage, StreamEnd, Verdict,
-};
+use crate::chain::{ChainStream, SanitizerChain};
+use crate::runtime::{CallError, Finding, SanitizeRequest, SanitizerPlugin, Stage};
 
 /// The sanitizers every generated page passes.
 #[derive(Clone)]
@@ -36,10 +35,11 @@ impl OutputSanitizers {
 
     /// `name@version` of each sanitizer, for `x-airlock-plugins`.
     pub fn versions(&self) -> Vec<String> {
-        [&self.html, &self.secrets]
-            .iter()
-            .map(|plugin| format!("{}@{}", plugin.manifest().name, plugin.manifest().version))
-            .collect()
+        self.chain(Stack::HtmlTailwind).versions()
+    }
+
+    fn chain(&self, stack: Stack) -> SanitizerChain {
+        SanitizerChain::new(vec![(self.html.clone(), html_request(stack)), (self.secrets.clone(), secrets_request())])
     }
 
     /// Starts sanitizing a stream of generated text.
@@ -47,10 +47,8 @@ impl OutputSanitizers {
     /// # Errors
     ///
     /// When a sanitizer cannot start.
-    pub async fn stream(&self, stack: Stack) -> Result<OutputStream, CallError> {
-        let html = self.html.session(&html_request(stack)).await?;
-        let secrets = self.secrets.session(&secrets_request()).await?;
-        Ok(OutputStream { html, secrets })
+    pub async fn stream(&self, stack: Stack) -> Result<ChainStream, CallError> {
+        self.chain(stack).stream().await
     }
 
     /// Sanitizes a finished page.
@@ -59,21 +57,8 @@ impl OutputSanitizers {
     ///
     /// When a sanitizer fails.
     pub async fn page(&self, code: &str, stack: Stack) -> Result<SanitizedPage, CallError> {
-        let mut findings = Vec::new();
-        let mut text = code.to_owned();
-        for (plugin, request) in [(&self.html, html_request(stack)), (&self.secrets, secrets_request())] {
-            match plugin.sanitize(&text, &request).await? {
-                Verdict::Pass => {}
-                Verdict::Rewritten { text: rewritten, findings: more } => {
-                    text = rewritten;
-                    findings.extend(more);
-                }
-                Verdict::Blocked(reason) => {
-                    return Ok(SanitizedPage { code: String::new(), findings, blocked: Some(reason) });
-                }
-            }
-        }
-        Ok(SanitizedPage { code: text, findings, blocked: None })
+        let sanitized = self.chain(stack).sanitize(code).await?;
+        Ok(SanitizedPage { code: sanitized.text, findings: sanitized.findings, blocked: sanitized.blocked })
     }
 }
 
@@ -84,40 +69,4 @@ fn html_request(stack: Stack) -> SanitizeRequest {
 
 fn secrets_request() -> SanitizeRequest {
     SanitizeRequest { stage: Stage::Output, content_type: "text/html".into(), options: BTreeMap::new() }
-}
-
-/// Generated text being sanitized as it streams.
-pub struct OutputStream {
-    html: SanitizerSession,
-    secrets: SanitizerSession,
-}
-
-impl OutputStream {
-    /// Feeds a piece of generated text; returns the sanitized text that is final so far.
-    ///
-    /// # Errors
-    ///
-    /// When a sanitizer fails.
-    pub async fn push(&mut self, chunk: &str) -> Result<String, CallError> {
-        let html = self.html.push(chunk).await?;
-        if html.is_empty() {
-            return Ok(html);
-        }
-        self.secrets.push(&html).await
-    }
-
-    /// Ends the stream: the held-back tail, and every finding.
-    ///
-    /// # Errors
-    ///
-    /// When a sanitizer fails.
-    pub async fn finish(mut self) -> Result<StreamEnd, CallError> {
-        let html = self.html.finish().await?;
-        let mut tail = self.secrets.push(&html.tail).await?;
-        let secrets = self.secrets.finish().await?;
-        tail.push_str(&secrets.tail);
-        let mut findings = html.findings;
-        findings.extend(secrets.findings);
-        Ok(StreamEnd { tail, findings, blocked: html.blocked.or(secrets.blocked) })
-    }
 }

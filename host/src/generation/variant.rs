@@ -12,7 +12,7 @@ use super::output::OutputSanitizers;
 use super::record::{Generations, VariantRecord, VariantStatus};
 use super::stack::Stack;
 use crate::api::ApiError;
-use crate::runtime::{CallError, Chunk, GenerateRequest, ProviderPlugin};
+use crate::runtime::{CallError, Chunk, GenerateRequest, ProviderPlugin, RequestKey};
 
 /// An event of a generation's stream.
 #[derive(Debug, Clone, PartialEq)]
@@ -88,7 +88,7 @@ async fn stream(job: &VariantJob, events: &mpsc::Sender<Event>) -> Result<(), St
     let index = job.index;
     let send = |event: Event| async move { events.send(event).await.map_err(|_| Stop::Gone) };
     let mut clean = job.output.stream(job.stack).await?;
-    let mut generation = job.provider.generate(&job.request, job.own_key.clone()).await?;
+    let mut generation = job.provider.generate(&job.request, job.own_key.clone().map(RequestKey::new)).await?;
     let mut answer = String::new();
     let mut usage = None;
     while let Some(chunk) = generation.next().await? {

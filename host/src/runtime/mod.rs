@@ -34,7 +34,8 @@ pub use loader::{
     Checked, EgressEnvironment, LoadError, LoadedPlugin, Plugin, PluginSettings, ProviderSettings, Runtime, Settings,
 };
 pub use provider::{
-    Chunk, GenerateRequest, Generation, Message, ModelInfo, Part, ProviderManifest, ProviderPlugin, ProviderSetup, Role,
+    Chunk, GenerateRequest, Generation, Message, ModelInfo, Part, ProviderManifest, ProviderPlugin, ProviderSetup,
+    RequestKey, Role,
 };
 pub use sanitizer::{
     Finding, SanitizeRequest, SanitizerManifest, SanitizerPlugin, SanitizerSession, Stage, StreamEnd, Verdict,

@@ -147,6 +147,32 @@ pub enum Chunk {
     },
 }
 
+/// A key for one request, bound to the operator's credential hosts, or to those of
+/// them it names.
+pub struct RequestKey {
+    key: zeroize::Zeroizing<String>,
+    hosts: Vec<String>,
+}
+
+impl RequestKey {
+    /// `key`, for every host the operator binds keys to.
+    pub fn new(key: impl Into<String>) -> Self {
+        Self { key: zeroize::Zeroizing::new(key.into()), hosts: Vec::new() }
+    }
+
+    /// `key`, only for those of the operator's credential hosts in `hosts`
+    /// (`https://host:port` form; empty: all of them).
+    pub fn bound_to(key: impl Into<String>, hosts: Vec<String>) -> Self {
+        Self { key: zeroize::Zeroizing::new(key.into()), hosts }
+    }
+}
+
+impl std::fmt::Debug for RequestKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestKey").field("hosts", &self.hosts).finish_non_exhaustive()
+    }
+}
+
 /// A provider component, linked, with its gate.
 pub struct ProviderPlugin {
     name: Arc<str>,
@@ -225,8 +251,8 @@ impl ProviderPlugin {
         &self.gate
     }
 
-    /// Starts a generation; `own_key` is the caller's own key for this request, bound
-    /// to the same hosts as the operator's.
+    /// Starts a generation; `key`, when given, replaces the operator's key for this
+    /// request (a caller's own key, or their tenant's).
     ///
     /// # Errors
     ///
@@ -234,9 +260,18 @@ impl ProviderPlugin {
     pub async fn generate(
         self: &Arc<Self>,
         request: &GenerateRequest,
-        own_key: Option<String>,
+        key: Option<RequestKey>,
     ) -> Result<Generation, CallError> {
-        let own_key = own_key.map(|key| Arc::new(Credential::new(key, self.gate.credential_hosts().to_vec())));
+        let own_key = key.map(|key| {
+            let hosts = self
+                .gate
+                .credential_hosts()
+                .iter()
+                .filter(|host| key.hosts.is_empty() || key.hosts.contains(&host.to_string()))
+                .cloned()
+                .collect();
+            Arc::new(Credential::new(key.key.to_string(), hosts))
+        });
         let hooks = self.gate.hooks(own_key);
         let log = CallLog::new(self.name.clone(), self.log_rate.clone(), self.limits.log_bytes());
         let mut store = new_store(&self.engine, &self.limits, &log, Some(hooks));

@@ -2,7 +2,10 @@
 //! test resolver and a test CA, fake vendor upstreams, and reading its SSE answers.
 #![allow(dead_code, unreachable_pub)]
 
+use std::future::Future;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use airlock::config::{Config, ProviderConfig};
@@ -22,10 +25,15 @@ pub const PNG: &[u8] = &[
 
 pub struct Gateway {
     pub base: String,
+    /// The control plane's base URL.
+    pub admin: String,
     pub client: reqwest::Client,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+    serving: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     pub runtime_stats: Arc<airlock::runtime::EgressStats>,
-    _data: tempfile::TempDir,
+    /// The owner key `admin init` made before the server started, when asked for.
+    pub owner: Option<String>,
+    data: tempfile::TempDir,
 }
 
 impl Drop for Gateway {
@@ -55,10 +63,30 @@ impl Answer {
     }
 }
 
+/// Makes something in the data directory before the server starts (e.g. the owner key).
+pub type Prepare = Box<dyn FnOnce(PathBuf) -> Pin<Box<dyn Future<Output = String>>>>;
+
 pub async fn start(ca: &TestCa, names: &[&str], configure: impl FnOnce(&mut Config)) -> Gateway {
+    start_prepared(ca, names, configure, None).await
+}
+
+pub async fn start_prepared(
+    ca: &TestCa,
+    names: &[&str],
+    configure: impl FnOnce(&mut Config),
+    prepare: Option<Prepare>,
+) -> Gateway {
     let data = tempfile::tempdir().expect("temp dir");
+    let owner = match prepare {
+        Some(prepare) => Some(prepare(data.path().to_path_buf()).await),
+        None => None,
+    };
     let mut config = Config {
         listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+        gateway: airlock::config::GatewayConfig {
+            admin_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
+            ..airlock::config::GatewayConfig::default()
+        },
         data_dir: data.path().to_path_buf(),
         shutdown_grace_secs: 2,
         ..Config::default()
@@ -75,20 +103,36 @@ pub async fn start(ca: &TestCa, names: &[&str], configure: impl FnOnce(&mut Conf
     let runtime_stats = runtime.egress_stats().clone();
     let server = Server::bind_with(&config, runtime).await.expect("server starts");
     let address = server.local_addr().expect("address");
+    let admin = server.admin_addr().expect("control plane address");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(server.run(async move {
+    let serving = tokio::spawn(server.run(async move {
         let _ = stopped.await;
     }));
     Gateway {
         base: format!("http://{address}"),
+        admin: format!("http://{admin}"),
         client: reqwest::Client::new(),
         stop: Some(stop),
+        serving: Some(serving),
         runtime_stats,
-        _data: data,
+        owner,
+        data,
     }
 }
 
 impl Gateway {
+    /// Stops the server gracefully (the audit log is flushed) and returns its data
+    /// directory, which lives as long as the gateway.
+    pub async fn stop(&mut self) -> PathBuf {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(serving) = self.serving.take() {
+            serving.await.expect("server task").expect("server stops cleanly");
+        }
+        self.data.path().to_path_buf()
+    }
+
     pub async fn generate(&self, provider: &str, body: Value, own_key: Option<&str>) -> Answer {
         let mut request = self.client.post(format!("{}/v1/providers/{provider}/generate", self.base)).json(&body);
         if let Some(key) = own_key {
@@ -124,21 +168,51 @@ pub fn screenshot_request(model: &str) -> Value {
 /// A vendor's fake API over TLS under its real host name, and a gateway whose bundled
 /// provider `name` is configured to reach it with [`KEY`].
 pub async fn vendor_setup(ca: &TestCa, vendor: Vendor, name: &str, host: &str) -> (FakeUpstream, Gateway) {
+    vendor_setup_prepared(ca, vendor, name, host, None, |_| {}).await
+}
+
+/// As [`vendor_setup`], running `prepare` on the data directory before the server starts;
+/// its answer is [`Gateway::owner`].
+pub async fn vendor_setup_with(
+    ca: &TestCa,
+    vendor: Vendor,
+    name: &str,
+    host: &str,
+    prepare: impl FnOnce(PathBuf) -> Pin<Box<dyn Future<Output = String>>> + 'static,
+    configure: impl FnOnce(&mut Config),
+) -> (FakeUpstream, Gateway) {
+    vendor_setup_prepared(ca, vendor, name, host, Some(Box::new(prepare)), configure).await
+}
+
+async fn vendor_setup_prepared(
+    ca: &TestCa,
+    vendor: Vendor,
+    name: &str,
+    host: &str,
+    prepare: Option<Prepare>,
+    configure: impl FnOnce(&mut Config),
+) -> (FakeUpstream, Gateway) {
     let upstream = FakeUpstream::start(vendor, KEY, Some(ca)).await;
     let port = upstream.port();
     let base_url = upstream.base_url(host);
-    let gateway = start(ca, &[host], |config| {
-        config.providers.insert(
-            name.into(),
-            ProviderConfig {
-                api_key: Some(KEY.into()),
-                base_url: Some(base_url),
-                // The fake listens on 127.0.0.1: the operator marks it local.
-                local_hosts: vec![format!("{host}:{port}").parse().unwrap()],
-                ..ProviderConfig::default()
-            },
-        );
-    })
+    let gateway = start_prepared(
+        ca,
+        &[host],
+        |config| {
+            config.providers.insert(
+                name.into(),
+                ProviderConfig {
+                    api_key: Some(KEY.into()),
+                    base_url: Some(base_url),
+                    // The fake listens on 127.0.0.1: the operator marks it local.
+                    local_hosts: vec![format!("{host}:{port}").parse().unwrap()],
+                    ..ProviderConfig::default()
+                },
+            );
+            configure(config);
+        },
+        prepare,
+    )
     .await;
     (upstream, gateway)
 }

@@ -14,6 +14,10 @@ use figment::Figment;
 use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+mod gateway;
+
+pub use gateway::{GatewayConfig, ModelAlias, Price};
+
 use crate::generation::{ImageLimits, Retention};
 use crate::runtime::{
     AllowedHost, DEFAULT_PROVIDER_LIMITS, EgressLimits, EngineConfig, Limits, LimitsPatch, PluginSettings,
@@ -22,7 +26,7 @@ use crate::runtime::{
 use crate::signature::PublicKey;
 
 /// Everything the server and the CLI read from configuration.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Config {
     /// Address the API listens on. By default `127.0.0.1:8080`.
@@ -54,6 +58,8 @@ pub struct Config {
     pub plugin_signatures: SignaturePolicy,
     /// A directory watched for plugins to activate (`NAME.wasm`, `NAME.wasm.minisig`).
     pub watch_dir: Option<PathBuf>,
+    /// The multi-tenant gateway: control plane, anonymous access, model aliases, prices.
+    pub gateway: GatewayConfig,
 }
 
 /// Signatures on uploaded plugins.
@@ -138,6 +144,7 @@ impl Default for Config {
             admin_token: None,
             plugin_signatures: SignaturePolicy::default(),
             watch_dir: None,
+            gateway: GatewayConfig::default(),
         }
     }
 }
@@ -252,6 +259,7 @@ const KEYS: &[&str] = &[
     "admin_token",
     "plugin_signatures",
     "watch_dir",
+    "gateway",
 ];
 
 impl Config {
