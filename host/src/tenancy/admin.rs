@@ -423,6 +423,7 @@ impl Tenancy {
                 created_at: unix_now(),
             };
             self.store.put_credential(&sealed).await?;
+            self.forget_credential(tenant, provider);
             Ok(CredentialInfo { provider: sealed.provider, hosts: sealed.hosts, created_at: sealed.created_at })
         })
         .await
@@ -456,7 +457,9 @@ impl Tenancy {
     ) -> Result<(), TenancyError> {
         let action = Action::ManageCredentials(tenant);
         self.audited(who, request_id, (action, "credential.delete"), (Some(tenant), Some(provider)), async {
-            Ok(self.store.delete_credential(tenant, provider).await?)
+            let deleted = self.store.delete_credential(tenant, provider).await;
+            self.forget_credential(tenant, provider);
+            Ok(deleted?)
         })
         .await
     }
@@ -472,14 +475,14 @@ impl Tenancy {
         tenant: &str,
         provider: &str,
     ) -> Result<Option<(Zeroizing<String>, Vec<String>)>, TenancyError> {
-        let Some(sealed) = self.store.credential(tenant, provider).await? else { return Ok(None) };
+        let Some(sealed) = self.sealed_credential(tenant, provider).await? else { return Ok(None) };
         let plain = self
             .master
             .open(&sealed.sealed, &Self::credential_context(tenant, provider))
             .map_err(|error| TenancyError::Internal(error.to_string()))?;
         let key =
             String::from_utf8(plain.to_vec()).map_err(|_| TenancyError::Internal("credential is not UTF-8".into()))?;
-        Ok(Some((Zeroizing::new(key), sealed.hosts)))
+        Ok(Some((Zeroizing::new(key), sealed.hosts.clone())))
     }
 
     /// A tenant's usage since `since` (none: the start of this month).

@@ -27,7 +27,7 @@ pub use policy::{GuardAction, KeyLimits, TenantPolicy, TenantQuotas};
 pub use roles::{Action, Principal, Role, authorize};
 pub use usage::{Admission, Outcome};
 
-use crate::store::{KeyRecord, SqliteStore, Store, StoreError, Tenant};
+use crate::store::{KeyRecord, SealedCredential, SqliteStore, Store, StoreError, Tenant};
 
 /// Why a presented key was refused (401).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -83,6 +83,8 @@ pub struct Tenancy {
     audit: AuditLog,
     keys: RwLock<HashMap<String, Arc<KeyRecord>>>,
     tenants: RwLock<HashMap<String, Arc<Tenant>>>,
+    /// Sealed credentials by (tenant, provider), absent ones too; opened per request.
+    credentials: RwLock<HashMap<(String, String), Option<Arc<SealedCredential>>>>,
     rates: limits::KeyRates,
     streams: limits::StreamCaps,
     usage: tokio::sync::Mutex<HashMap<String, limits::PeriodUsage>>,
@@ -132,6 +134,7 @@ impl Tenancy {
             audit,
             keys: RwLock::default(),
             tenants: RwLock::default(),
+            credentials: RwLock::default(),
             rates: limits::KeyRates::default(),
             streams: limits::StreamCaps::default(),
             usage: tokio::sync::Mutex::default(),
@@ -231,6 +234,27 @@ impl Tenancy {
     /// Forgets cached copies of a key, so a change takes effect on the next request.
     fn forget_key(&self, prefix: &str) {
         self.keys.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(prefix);
+    }
+
+    /// A tenant's sealed credential for a provider, from the cache or the store.
+    async fn sealed_credential(
+        &self,
+        tenant: &str,
+        provider: &str,
+    ) -> Result<Option<Arc<SealedCredential>>, StoreError> {
+        let id = (tenant.to_owned(), provider.to_owned());
+        if let Some(known) = self.credentials.read().unwrap_or_else(std::sync::PoisonError::into_inner).get(&id) {
+            return Ok(known.clone());
+        }
+        let sealed = self.store.credential(tenant, provider).await?.map(Arc::new);
+        self.credentials.write().unwrap_or_else(std::sync::PoisonError::into_inner).insert(id, sealed.clone());
+        Ok(sealed)
+    }
+
+    /// Forgets the cached copy of a credential.
+    fn forget_credential(&self, tenant: &str, provider: &str) {
+        let id = (tenant.to_owned(), provider.to_owned());
+        self.credentials.write().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&id);
     }
 
     /// Forgets the cached copy of a tenant.
