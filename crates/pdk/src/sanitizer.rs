@@ -20,7 +20,7 @@ pub use bindings::exports::airlock::plugin::sanitizer_api::{
 };
 use bindings::exports::airlock::plugin::sanitizer_api::{Guest, GuestSession};
 
-/// A sanitizer, as one trait: what [`export_sanitizer!`] turns into the component's exports.
+/// A sanitizer, as one trait: what [`export_sanitizer!`](crate::export_sanitizer) turns into the component's exports.
 pub trait Sanitizer: 'static {
     /// The state of one streaming session.
     type Stream: SanitizerStream;
