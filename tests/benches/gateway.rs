@@ -5,7 +5,8 @@
 //! fake OpenAI upstream through the same Wasm provider, in one run.
 //!
 //! Printed: p50/p99 latency to the last byte, interleaved one at a time, and requests/s
-//! under concurrent load, for both paths, with what the tenant path adds.
+//! under concurrent load, for the bare path and two tenants — one with the default
+//! sanitizers (prompt-guard in, secrets out), one with none — with what each adds.
 //!
 //! `AIRLOCK_BENCH_QUICK=1` runs few iterations (CI smoke run).
 
@@ -39,12 +40,11 @@ fn micros(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e6
 }
 
+/// Makes one request of a path.
+type Maker = Arc<dyn Fn() -> reqwest::RequestBuilder + Send + Sync>;
+
 /// Requests per second with `concurrency` clients sending `total` requests.
-async fn throughput(
-    make: Arc<dyn Fn() -> reqwest::RequestBuilder + Send + Sync>,
-    concurrency: usize,
-    total: usize,
-) -> f64 {
+async fn throughput(make: Maker, concurrency: usize, total: usize) -> f64 {
     let start = Instant::now();
     let per_client = total / concurrency;
     let clients: Vec<_> = (0..concurrency)
@@ -97,14 +97,20 @@ fn main() {
         let control = |path: &str, body: Value| {
             client.post(format!("{admin}{path}")).bearer_auth(owner_key.key.as_str()).json(&body).send()
         };
-        assert_eq!(control("/v1/tenants", json!({ "id": "bench" })).await.unwrap().status(), 201);
-        let spec = json!({ "tenant": "bench", "limits": { "requests_per_minute": 10_000_000, "tokens_per_minute": 1_000_000_000 } });
-        let created: Value = control("/v1/keys", spec).await.unwrap().json().await.unwrap();
-        let tenant_key = created["key"].as_str().unwrap().to_owned();
-        eprintln!("owner {} set up tenant `bench`", owner.prefix);
+        // Tenant `bench` has the default policy (prompt-guard in, secrets out); `plain`
+        // has no sanitizers, to tell the sanitizers' cost from the rest of the path.
+        let limits = json!({ "requests_per_minute": 10_000_000, "tokens_per_minute": 1_000_000_000 });
+        let mut keys = Vec::new();
+        for (id, policy) in [("bench", json!({})), ("plain", json!({ "input_sanitizers": [], "output_sanitizers": [] }))] {
+            assert_eq!(control("/v1/tenants", json!({ "id": id, "policy": policy })).await.unwrap().status(), 201);
+            let created: Value =
+                control("/v1/keys", json!({ "tenant": id, "limits": limits })).await.unwrap().json().await.unwrap();
+            keys.push(created["key"].as_str().unwrap().to_owned());
+        }
+        eprintln!("owner {} set up tenants `bench` and `plain`", owner.prefix);
 
         let messages = json!([{ "role": "user", "content": "Build a landing page." }]);
-        let bare: Arc<dyn Fn() -> reqwest::RequestBuilder + Send + Sync> = {
+        let bare: Maker = {
             let (client, base, messages) = (client.clone(), base.clone(), messages.clone());
             Arc::new(move || {
                 client
@@ -112,43 +118,47 @@ fn main() {
                     .json(&json!({ "model": "gpt-4o", "messages": messages }))
             })
         };
-        let tenant: Arc<dyn Fn() -> reqwest::RequestBuilder + Send + Sync> = {
+        let tenant_path = |key: String| -> Maker {
             let (client, base, messages) = (client.clone(), base.clone(), messages.clone());
             Arc::new(move || {
                 client
                     .post(format!("{base}/v1/chat/completions"))
-                    .bearer_auth(&tenant_key)
+                    .bearer_auth(&key)
                     .json(&json!({ "model": "openai-compatible/gpt-4o", "messages": messages, "stream": true }))
             })
         };
+        let paths = [("bare provider", bare), ("tenant, guarded", tenant_path(keys[0].clone())), ("tenant, no sanitizers", tenant_path(keys[1].clone()))];
         for _ in 0..warmup {
-            run(bare()).await;
-            run(tenant()).await;
+            for (_, make) in &paths {
+                run(make()).await;
+            }
         }
-        let (mut bare_times, mut tenant_times) = (Vec::new(), Vec::new());
+        let mut times = vec![Vec::new(); paths.len()];
         for _ in 0..iterations {
-            bare_times.push(run(bare()).await);
-            tenant_times.push(run(tenant()).await);
+            for ((_, make), samples) in paths.iter().zip(&mut times) {
+                samples.push(run(make()).await);
+            }
         }
-        println!("streamed completion to the last byte, {iterations} requests each, interleaved (µs)");
-        println!("{:<12} {:>14} {:>14} {:>10} {:>8}", "", "bare provider", "tenant path", "added", "ratio");
-        for (label, p) in [("p50", 0.5), ("p99", 0.99)] {
-            let (b, t) = (percentile(&mut bare_times, p), percentile(&mut tenant_times, p));
+        println!("streamed completion to the last byte, {iterations} requests each, interleaved (µs; added = vs bare provider)");
+        println!("{:<24} {:>8} {:>8} {:>8} {:>8} {:>8}", "", "p50", "p99", "added50", "added99", "ratio50");
+        let (base50, base99) = (percentile(&mut times[0], 0.5), percentile(&mut times[0], 0.99));
+        for ((name, _), samples) in paths.iter().zip(&mut times) {
+            let (p50, p99) = (percentile(samples, 0.5), percentile(samples, 0.99));
             println!(
-                "{label:<12} {:>14.0} {:>14.0} {:>10.0} {:>7.2}x",
-                micros(b),
-                micros(t),
-                micros(t) - micros(b),
-                t.as_secs_f64() / b.as_secs_f64()
+                "{name:<24} {:>8.0} {:>8.0} {:>8.0} {:>8.0} {:>7.2}x",
+                micros(p50),
+                micros(p99),
+                micros(p50) - micros(base50),
+                micros(p99) - micros(base99),
+                p50.as_secs_f64() / base50.as_secs_f64()
             );
         }
         let concurrency = 16;
-        let bare_rps = throughput(bare.clone(), concurrency, load).await;
-        let tenant_rps = throughput(tenant.clone(), concurrency, load).await;
-        println!(
-            "throughput, {load} requests, {concurrency} concurrent: bare provider {bare_rps:.0} req/s, tenant path \
-             {tenant_rps:.0} req/s ({:.2}x)",
-            tenant_rps / bare_rps
-        );
+        let mut rates = Vec::new();
+        for (name, make) in &paths {
+            let rate = throughput(make.clone(), concurrency, load).await;
+            rates.push(rate);
+            println!("throughput, {load} requests, {concurrency} concurrent, {name}: {rate:.0} req/s ({:.2}x bare)", rate / rates[0]);
+        }
     });
 }

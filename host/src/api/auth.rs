@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::request_id::current_request_id;
 use super::{ApiError, AppState};
-use crate::tenancy::{AuthError, Caller};
+use crate::tenancy::{Action, AuditEvent, AuthError, Caller, authorize};
 
 /// The bearer token of a request, if any.
 pub fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -33,7 +33,8 @@ fn always_needs_key(path: &str) -> bool {
 
 /// Middleware: authenticates the caller, or refuses with 401.
 pub async fn authenticate(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
-    let path = request.uri().path();
+    let path = request.uri().path().to_owned();
+    let path = path.as_str();
     if is_exempt(path) {
         return next.run(request).await;
     }
@@ -43,10 +44,22 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
     }
     let request_id = current_request_id().unwrap_or_default();
     match state.tenancy.authenticate(presented, &request_id).await {
-        Ok(caller) => {
-            request.extensions_mut().insert(caller);
-            next.run(request).await
-        }
+        // Control-plane roles (admin, operator, auditor) do not call the API.
+        Ok(caller) => match authorize(&caller.principal, Action::CallApi) {
+            Ok(()) => {
+                request.extensions_mut().insert(caller);
+                next.run(request).await
+            }
+            Err(denied) => {
+                let mut event = AuditEvent::new("auth.forbidden", 403);
+                event.request_id = Some(request_id);
+                event.key_prefix = Some(caller.principal.key_prefix.clone());
+                event.target = Some(path.to_owned());
+                event.detail = Some(denied.to_string());
+                state.tenancy.audit().record(event).await;
+                ApiError::forbidden(denied.to_string()).into_response()
+            }
+        },
         Err(error) => unauthorized(error),
     }
 }

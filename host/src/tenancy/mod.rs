@@ -73,6 +73,9 @@ pub struct Caller {
     pub tenant: Option<Arc<Tenant>>,
 }
 
+/// A sealed credential as cached: `None` remembers that there is none.
+type CachedCredential = Option<Arc<SealedCredential>>;
+
 /// The gateway's tenancy service.
 pub struct Tenancy {
     store: Arc<dyn Store>,
@@ -84,7 +87,7 @@ pub struct Tenancy {
     keys: RwLock<HashMap<String, Arc<KeyRecord>>>,
     tenants: RwLock<HashMap<String, Arc<Tenant>>>,
     /// Sealed credentials by (tenant, provider), absent ones too; opened per request.
-    credentials: RwLock<HashMap<(String, String), Option<Arc<SealedCredential>>>>,
+    credentials: RwLock<HashMap<(String, String), CachedCredential>>,
     rates: limits::KeyRates,
     streams: limits::StreamCaps,
     usage: tokio::sync::Mutex<HashMap<String, limits::PeriodUsage>>,
