@@ -5,7 +5,8 @@
 //! ([`SseParser::next_event`]); an event split across reads is held until its blank
 //! line arrives. Follows the WHATWG rules: `\n`, `\r\n` or `\r` end lines, lines
 //! starting with `:` are comments, `data` lines of one event are joined with `\n`, a
-//! single space after the colon is dropped.
+//! single space after the colon is dropped, a byte order mark at the start of the
+//! stream is ignored.
 
 use std::collections::VecDeque;
 
@@ -28,6 +29,8 @@ pub struct SseParser {
     current: SseEvent,
     has_data: bool,
     ready: VecDeque<SseEvent>,
+    /// A line has ended (so a byte order mark can no longer come).
+    past_first_line: bool,
 }
 
 impl SseParser {
@@ -65,6 +68,14 @@ impl SseParser {
     }
 
     fn line_ended(&mut self, line: &[u8]) {
+        // A BOM can only start the first line: no byte of it is a line end, so it arrives
+        // whole there however the stream was split into reads.
+        let line = if self.past_first_line {
+            line
+        } else {
+            self.past_first_line = true;
+            line.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(line)
+        };
         if line.is_empty() {
             if self.has_data {
                 self.ready.push_back(std::mem::take(&mut self.current));
@@ -130,6 +141,19 @@ mod tests {
         assert_eq!(whole, [event("message_start", "{\"x\":1}"), event("delta", "a\nb"), event("", "c")]);
         let bytes: Vec<&[u8]> = stream.chunks(1).collect();
         assert_eq!(events(&bytes), whole);
+    }
+
+    /// Found by fuzzing (`fuzz/`, target `sse`, against a transcription of the WHATWG
+    /// rules): a stream starting with a byte order mark lost its first event, whose
+    /// `data` field was read as `\u{feff}data`.
+    #[test]
+    fn a_byte_order_mark_at_the_start_is_ignored() {
+        let stream: &[u8] = b"\xEF\xBB\xBFdata: first\n\ndata: second\n\n";
+        assert_eq!(events(&[stream]), [event("", "first"), event("", "second")]);
+        let bytes: Vec<&[u8]> = stream.chunks(1).collect();
+        assert_eq!(events(&bytes), [event("", "first"), event("", "second")]);
+        // Only at the start of the stream.
+        assert_eq!(events(&[b"data: a\n\n\xEF\xBB\xBFdata: b\n\n"]), [event("", "a")]);
     }
 
     #[test]

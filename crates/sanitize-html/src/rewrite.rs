@@ -91,6 +91,8 @@ pub(crate) struct State {
     clear_script: Option<ClearScript>,
     style: TextBuf,
     noscript: TextBuf,
+    /// Open `<svg>` and `<math>` elements, innermost last (see [`foreign_root`]).
+    foreign: Vec<&'static str>,
 }
 
 fn selector(s: &str) -> Cow<'static, Selector> {
@@ -243,10 +245,15 @@ fn data_image_allowed(el: &Element<'_, '_>, tag: &str, attr: &str) -> bool {
     }
 }
 
-fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Mutex<State>) -> HandlerResult {
+fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State>>) -> HandlerResult {
     let tag = el.tag_name();
     let offset = el.source_location().bytes().start as u64;
     let mut found = Vec::new();
+    match tag.as_str() {
+        "svg" => foreign_root(el, "svg", state)?,
+        "math" => foreign_root(el, "math", state)?,
+        _ => {}
+    }
 
     let drop = |el: &mut Element<'_, '_>, found: &mut Vec<Finding>, rule, why: String| {
         let what = if el.can_have_content() {
@@ -324,6 +331,39 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Mutex<State>) -
         lock(state).findings.append(&mut found);
     }
     Ok(())
+}
+
+/// Tracks `<svg>` and `<math>` and fails closed when one opens inside the other.
+///
+/// lol_html enters the namespace of every `<svg>` or `<math>` start tag, a browser does
+/// not: inside SVG, `<math>` is just an SVG element (and inside MathML, `<svg>` a MathML
+/// one), so what follows is parsed differently. `<svg><math><mtext><style><img
+/// onerror=…>`: for lol_html, `<mtext>` is a MathML text integration point and the
+/// `<style>` holds raw text; for a browser, the `<style>` is SVG, its content is markup,
+/// and the `<img>` breaks out of SVG as a live element. The rewriter cannot follow the
+/// browser there, so the document ends before the inner root (`parse-error`), as for
+/// the ambiguities lol_html reports itself.
+///
+/// The stack follows end tags; an element closed implicitly stays on it, which can only
+/// make this check stricter.
+fn foreign_root(el: &mut Element<'_, '_>, tag: &'static str, state: &Arc<Mutex<State>>) -> HandlerResult {
+    let mut st = lock(state);
+    if let Some(outer) = st.foreign.last().filter(|outer| **outer != tag) {
+        return Err(format!("<{tag}> inside <{outer}> is parsed differently by browsers").into());
+    }
+    if !el.can_have_content() {
+        return Ok(());
+    }
+    st.foreign.push(tag);
+    drop(st);
+    let state = state.clone();
+    el.on_end_tag(Box::new(move |_| {
+        let mut st = lock(&state);
+        if let Some(at) = st.foreign.iter().rposition(|open| *open == tag) {
+            st.foreign.truncate(at);
+        }
+        Ok(())
+    }))
 }
 
 type Drop<'a> = dyn Fn(&mut Element<'_, '_>, &mut Vec<Finding>, &'static str, String) + 'a;

@@ -85,6 +85,11 @@ pub(crate) fn https_on_hosts(value: &str, hosts: &[String]) -> bool {
 
 /// The lowercased host of a plain `https://host[:443]/...` or `//host/...` URL.
 fn host_of_https(value: &str) -> Option<String> {
+    // The URL parser trims C0 controls and spaces, but a NUL never reaches it: the HTML
+    // tokenizer has turned it into U+FFFD, which makes `\0https://host/` a relative URL.
+    if value.contains('\0') {
+        return None;
+    }
     let t = value.trim_matches(|c: char| c <= ' ');
     let t: String = t.chars().filter(|c| !matches!(c, '\t' | '\n' | '\r')).collect();
     let rest =

@@ -172,12 +172,13 @@ impl Redactor {
 
     /// Every secret in `text`, in order, not overlapping.
     fn spans(&self, text: &str) -> Vec<Span> {
-        let mut spans = Vec::new();
+        let mut spans: Vec<Span> = Vec::new();
         let mut position = 0;
         while let Some(found) = self.prefixes.find(Input::new(text).span(position..text.len())) {
             let index = self.prefix_rule[found.pattern().as_usize()];
             let rule: &Rule = &RULES[index];
-            match rule.matches(text, found.start(), found.end()) {
+            let after_redaction = spans.last().is_some_and(|last| last.end == found.start());
+            match rule.matches(text, found.start(), found.end(), after_redaction) {
                 Some((start, end)) => {
                     spans.push(Span { start, end, rule: RuleRef::BuiltIn(index) });
                     position = end;

@@ -155,11 +155,32 @@ pub(crate) fn is_boundary_before(bytes: &[u8], start: usize) -> bool {
 
 impl Rule {
     /// The span to redact when the prefix found at `start..prefix_end` begins a secret.
-    pub(crate) fn matches(&self, text: &str, start: usize, prefix_end: usize) -> Option<(usize, usize)> {
+    /// `after_redaction` says that `start` is where the previous redacted span ended,
+    /// which counts as a boundary: the replacement leaves no word to be glued to.
+    ///
+    /// The span never changes how an HTML parser splits the text around it (the html
+    /// sanitizer runs before this one on generated pages): see [`markup_safe_end`], and
+    /// a private key keeps its BEGIN and END lines, only its body is replaced.
+    pub(crate) fn matches(
+        &self,
+        text: &str,
+        start: usize,
+        prefix_end: usize,
+        after_redaction: bool,
+    ) -> Option<(usize, usize)> {
         let bytes = text.as_bytes();
-        if !is_boundary_before(bytes, start) {
+        if !after_redaction && !is_boundary_before(bytes, start) {
             return None;
         }
+        let (start, end) = self.span(text, start, prefix_end)?;
+        if matches!(self.shape, Shape::PrivateKeyBlock) {
+            return Some((start, end));
+        }
+        Some((start, markup_safe_end(bytes, start, end)))
+    }
+
+    fn span(&self, text: &str, start: usize, prefix_end: usize) -> Option<(usize, usize)> {
+        let bytes = text.as_bytes();
         match &self.shape {
             Shape::Token { body, min, exact } => {
                 if !self.prefixes.contains(&&text[start..prefix_end]) {
@@ -212,7 +233,11 @@ impl Rule {
             }
             Shape::PrivateKeyBlock => {
                 let header_end = private_key_header_end(text, start)?;
-                Some((start, private_key_block_end(text, header_end).unwrap_or(text.len())))
+                let body = private_key_body(text, header_end);
+                let body_text = &text[body.clone()];
+                let first = body.start + (body_text.len() - body_text.trim_start().len());
+                let last = body.start + body_text.trim_end().len();
+                (first < last).then_some((first, last))
             }
         }
     }
@@ -227,17 +252,77 @@ pub(crate) fn private_key_header_end(text: &str, start: usize) -> Option<usize> 
     (label.ends_with("PRIVATE KEY") && after.starts_with("-----")).then(|| text.len() - after.len() + 5)
 }
 
-/// The end of the `-----END ... PRIVATE KEY-----` line after `from`, if present.
-pub(crate) fn private_key_block_end(text: &str, from: usize) -> Option<usize> {
-    let mut search = from;
-    while let Some(found) = text[search..].find("-----END ") {
-        let at = search + found + "-----END ".len();
-        let label_length = text[at..].bytes().take_while(|&b| b.is_ascii_uppercase() || b == b' ').count();
-        let after = &text[at + label_length..];
-        if text[at..at + label_length].ends_with("PRIVATE KEY") && after.starts_with("-----") {
-            return Some(at + label_length + 5);
+/// Whether a PEM body may hold `b`: base64 (also base64url), whitespace, the
+/// characters of `Proc-Type:`/`DEK-Info:` header lines, and `\` for keys written
+/// with escaped newlines inside string literals. None of these is markup in HTML, so
+/// replacing a body never changes the structure of a page around it.
+fn pem_body_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b" \t\r\n+/=-_:,.\\".contains(&b)
+}
+
+/// How the body of a private key block that starts at `from` (after its header) ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum BodyEnd {
+    /// At the `-----END ... PRIVATE KEY-----` line starting at `body_end`, which ends at
+    /// `block_end`.
+    Footer { body_end: usize, block_end: usize },
+    /// At a byte no PEM body has (markup, quotes, ...): the block ends there.
+    Stray(usize),
+    /// Not yet: the text ends inside the body.
+    Open,
+}
+
+/// Where the body of the block whose header ends at `from` ends.
+pub(crate) fn private_key_body_end(text: &str, from: usize) -> BodyEnd {
+    let bytes = text.as_bytes();
+    let mut at = from;
+    while at < bytes.len() {
+        if bytes[at] == b'-'
+            && let Some(block_end) = private_key_footer_end(text, at)
+        {
+            return BodyEnd::Footer { body_end: at, block_end };
         }
-        search = at;
+        if !pem_body_byte(bytes[at]) {
+            return BodyEnd::Stray(at);
+        }
+        at += 1;
     }
-    None
+    BodyEnd::Open
+}
+
+/// The body of the block whose header ends at `from`: up to its END line, the first
+/// byte no PEM body has, or the end of the text.
+fn private_key_body(text: &str, from: usize) -> std::ops::Range<usize> {
+    match private_key_body_end(text, from) {
+        BodyEnd::Footer { body_end, .. } | BodyEnd::Stray(body_end) => from..body_end,
+        BodyEnd::Open => from..text.len(),
+    }
+}
+
+/// The end of `-----END <LABEL> PRIVATE KEY-----` starting at `at`, if it is one.
+fn private_key_footer_end(text: &str, at: usize) -> Option<usize> {
+    let rest = text.get(at..)?.strip_prefix("-----END ")?;
+    let label_length = rest.bytes().take_while(|&b| b.is_ascii_uppercase() || b == b' ').count();
+    let after = &rest[label_length..];
+    (rest[..label_length].ends_with("PRIVATE KEY") && after.starts_with("-----")).then(|| text.len() - after.len() + 5)
+}
+
+/// Moves the end of a redacted span back so that its replacement, `[REDACTED:<rule>]`,
+/// cannot join the text after it into markup the original did not have: a span does
+/// not end in `-` (a token's trailing `--` before `>` closes an HTML comment; the
+/// replacement would not, and what the comment then swallowed could reopen as live
+/// markup further on), and is not followed by `]>` (the replacement's `]` would make
+/// that `]]>`, the end of a CDATA section in SVG). What stays visible is a dash or one
+/// character of the secret.
+pub(crate) fn markup_safe_end(bytes: &[u8], start: usize, mut end: usize) -> usize {
+    loop {
+        while end > start + 1 && bytes[end - 1] == b'-' {
+            end -= 1;
+        }
+        if end > start + 1 && bytes[end..].starts_with(b"]>") {
+            end -= 1;
+            continue;
+        }
+        return end;
+    }
 }

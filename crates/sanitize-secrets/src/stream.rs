@@ -13,7 +13,7 @@
 //! may join it), or an open private key block. Custom patterns get the same guarantee
 //! when they do not match whitespace.
 
-use crate::rules::{private_key_block_end, private_key_header_end};
+use crate::rules::{BodyEnd, private_key_body_end, private_key_header_end};
 use crate::{Finding, Redacted, Redactor};
 
 /// Words that may join the next word into one secret, looked at before a cut.
@@ -103,8 +103,9 @@ fn joins_next_word(word: &str) -> bool {
     lower.ends_with("bearer") || lower.contains("aws_secret_access_key") || lower.ends_with('=') || lower.ends_with(':')
 }
 
-/// Ranges no cut may fall inside: private key blocks, and (open-ended, `usize::MAX`)
-/// blocks whose END line is missing and `-----BEGIN` lines not yet complete.
+/// Ranges no cut may fall inside: private key blocks (header to END line, or to the
+/// first byte no PEM body has), and (open-ended, `usize::MAX`) blocks whose body has not
+/// ended yet and `-----BEGIN` lines not yet complete.
 fn private_key_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
     let mut blocks = Vec::new();
     let mut search = 0;
@@ -112,9 +113,13 @@ fn private_key_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
         let start = search + found;
         match private_key_header_end(text, start) {
             Some(header_end) => {
-                let Some(end) = private_key_block_end(text, header_end) else {
-                    blocks.push(start..usize::MAX);
-                    break;
+                let end = match private_key_body_end(text, header_end) {
+                    BodyEnd::Footer { block_end, .. } => block_end,
+                    BodyEnd::Stray(at) => at,
+                    BodyEnd::Open => {
+                        blocks.push(start..usize::MAX);
+                        break;
+                    }
                 };
                 blocks.push(start..end);
                 search = end;

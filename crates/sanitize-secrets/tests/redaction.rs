@@ -55,7 +55,11 @@ fn every_built_in_rule_fires() {
         "Authorization: Bearer [REDACTED:bearer-token]",
         &["bearer-token"],
     );
-    check(&format!("before\n{PEM}\nafter"), "before\n[REDACTED:private-key]\nafter", &["private-key"]);
+    check(
+        &format!("before\n{PEM}\nafter"),
+        "before\n-----BEGIN RSA PRIVATE KEY-----\n[REDACTED:private-key]\n-----END RSA PRIVATE KEY-----\nafter",
+        &["private-key"],
+    );
 }
 
 #[test]
@@ -84,7 +88,7 @@ fn near_misses_are_left_alone() {
 fn an_unterminated_private_key_is_redacted_to_the_end() {
     check(
         "x\n-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC",
-        "x\n[REDACTED:private-key]",
+        "x\n-----BEGIN PRIVATE KEY-----\n[REDACTED:private-key]",
         &["private-key"],
     );
 }
@@ -179,7 +183,10 @@ fn a_private_key_streamed_in_tiny_pieces_is_redacted_whole() {
         assert!(!text.contains("MIIE"), "{text}");
     }
     text.push_str(&stream.finish().text);
-    assert_eq!(text, "config:\n[REDACTED:private-key]\nrest of the file\n");
+    assert_eq!(
+        text,
+        "config:\n-----BEGIN RSA PRIVATE KEY-----\n[REDACTED:private-key]\n-----END RSA PRIVATE KEY-----\nrest of the file\n"
+    );
 }
 
 #[test]

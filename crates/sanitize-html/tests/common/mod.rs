@@ -706,4 +706,21 @@ pub const CASES: &[Case] = cases![
     (S, "<a href=\"java&NewLine;script:alert(1)\">x</a>", "<a>x</a>", ["javascript-url"]),
     // `scroll-behavior` is not IE's `behavior`.
     (S, "<style>html{scroll-behavior:smooth}</style>", "<style>html{scroll-behavior:smooth}</style>", []),
+    // --- regressions found by fuzzing (fuzz/, target `sanitize_html`) -------------------
+    // A NUL before the scheme is not trimmed like a space: the tokenizer makes it U+FFFD,
+    // and the browser loads a relative URL, not the allowlisted host.
+    (S, "<script src=\"\0https://cdn.tailwindcss.com\"></script>", "<!---->", ["script-external"]),
+    (A, "<script src=\"https://cdn.tailwindcss.com\0\"></script>", "<!---->", ["script-external"]),
+    // <math> inside SVG (and <svg> inside MathML) stays in the outer namespace in a
+    // browser, but not for lol_html: the <style> below holds raw text for lol_html and
+    // markup for a browser, whose <img>/<i> then breaks out live. Fail closed.
+    (A, "<svg><math><mtext><<style><i ont>", "<svg>", ["parse-error"]),
+    (S, "<svg><math><mtext><style><img src=x onerror=alert(1)>", "<svg>", ["parse-error"]),
+    (S, "<p>a</p><math><svg><desc><style><img src=x onerror=alert(1)>", "<p>a</p><math>", ["parse-error"]),
+    (
+        S,
+        "<svg><path d=\"M0 0\"/></svg><math><mi>x</mi></math>",
+        "<svg><path d=\"M0 0\"/></svg><math><mi>x</mi></math>",
+        []
+    ),
 ];
