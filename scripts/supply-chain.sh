@@ -83,7 +83,8 @@ elif [ -d "${CARGO_HOME:-$HOME/.cargo}/advisory-dbs/$advisory_db_dir/crates" ]; 
 fi
 advisories="checked"
 if [ -n "$advisories_config" ]; then
-  cargo deny --locked --offline --config "$advisories_config" check --hide-inclusion-graph advisories
+  cargo deny --locked --offline --config "$advisories_config" check --hide-inclusion-graph advisories ||
+    fail "cargo deny check advisories: update the crates named above, or ignore an advisory in deny.toml with a reason"
 else
   advisories="SKIPPED"
   cat <<EOF

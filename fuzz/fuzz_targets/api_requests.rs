@@ -31,10 +31,33 @@ use serde_json::{Value, json};
 const MISSING_PROVIDER: &str = "fuzz-missing";
 const BOUNDARY: &str = "fuzzboundary";
 
+/// A data directory of this process's own (a store left by an older build could not be
+/// opened by this one), sharing one compiled-code cache with the other runs. Directories
+/// of processes that are gone are removed.
+fn data_dir() -> std::path::PathBuf {
+    let root = std::env::temp_dir().join("airlock-fuzz-api");
+    let cache = root.join("code-cache");
+    std::fs::create_dir_all(&cache).expect("creating the fuzz data directory");
+    for entry in std::fs::read_dir(&root).into_iter().flatten().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name.strip_prefix("run-")
+            && !std::path::Path::new("/proc").join(pid).exists()
+        {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+    let dir = root.join(format!("run-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("creating the fuzz data directory");
+    #[cfg(unix)]
+    std::os::unix::fs::symlink(&cache, dir.join("code-cache")).expect("linking the code cache");
+    dir
+}
+
 /// The server's configuration: a scratch data directory, a small instance pool, and
 /// every bundled provider allowed no host at all.
 fn config() -> Config {
-    let data_dir = std::env::temp_dir().join("airlock-fuzz-api");
+    let data_dir = data_dir();
     let no_hosts = json!({ "hosts": [] });
     let mut value = json!({
         "listen": "127.0.0.1:0",

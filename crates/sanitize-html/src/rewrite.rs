@@ -252,6 +252,13 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
     match tag.as_str() {
         "svg" => foreign_root(el, "svg", state)?,
         "math" => foreign_root(el, "math", state)?,
+        // In a MathML text integration point (`<mi>`, `<mtext>`, ...) every start tag is
+        // HTML except these two, which stay MathML in a browser — and make a following
+        // `<style>` MathML markup instead of raw text (`<math><mtext><mglyph><style><img
+        // onerror=…>`). lol_html takes them for HTML; fail closed.
+        "mglyph" | "malignmark" if el.namespace_uri() == HTML_NS && lock(state).foreign.contains(&"math") => {
+            return Err(format!("<{tag}> inside <math> is parsed differently by browsers").into());
+        }
         _ => {}
     }
 

@@ -9,6 +9,12 @@
 //! Text that arrives in pieces goes through a [`StreamRedactor`], which returns the same
 //! text [`Redactor::redact`] returns for the whole, holding back only what could still
 //! turn out to be part of a secret (see [`StreamRedactor`]).
+//!
+//! On generated pages this sanitizer runs after the html sanitizer, so a redaction never
+//! changes how an HTML parser splits the text around it: a private key keeps its BEGIN
+//! and END lines and only its body (base64 and header lines, never markup) is replaced;
+//! a redacted token never ends in `-` and is never followed by `]>`. The output holds no
+//! secret by the built-in rules (redacting it again changes nothing).
 #![deny(missing_docs)]
 
 mod rules;
