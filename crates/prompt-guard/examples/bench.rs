@@ -1,4 +1,5 @@
-//! A quick timing of the guard on a ~100 KB prompt:
+//! A quick timing of the guard on a ~100 KB prompt, and of one call on a short prompt
+//! (a fresh guard and a check, as the sandboxed sanitizer does per call):
 //! `cargo run --release -p airlock-prompt-guard --example bench`.
 //!
 //! Prints wall-clock time and, on Linux, the CPU time this process spent (the machine
@@ -43,6 +44,12 @@ fn main() {
     let (scan_wall, scan_cpu) = measure(iterations, || {
         findings = std::hint::black_box(guard.scan(&prompt, &options)).len();
     });
+    let short = "Build a landing page.";
+    let short_iterations = 100_000;
+    let (call_wall, call_cpu) = measure(short_iterations, || {
+        std::hint::black_box(Guard::new().check(std::hint::black_box(short), &options));
+    });
+    println!("short prompt: Guard::new + check {call_wall:?} wall / {call_cpu:?} CPU per call");
     println!(
         "{} KB prompt, {findings} findings: Guard::new {build_wall:?} wall / {build_cpu:?} CPU; \
          scan {scan_wall:?} wall / {scan_cpu:?} CPU ({:.0} MB/s by CPU time)",

@@ -12,19 +12,23 @@
 //!    digits fold to Latin; invisible characters vanish; punctuation and whitespace
 //!    separate words; runs of single letters such as `i g n o r e` or `i.g.n.o.r.e` are
 //!    joined), and on the way counts hidden characters and mixed-script words;
-//! 2. one Aho-Corasick automaton over that folded text finds the words of the phrase
-//!    grammar (`phrases.rs`, a data table), also inside joined letter runs;
+//! 2. each folded word is looked up in the vocabulary of the phrase grammar
+//!    (`grammar.rs`, a data table compiled into static tables by the build script);
+//!    joined letter runs are cut into vocabulary words by an Aho-Corasick automaton;
 //! 3. each phrase is a short sequence of word slots (required, optional, up to a few
 //!    filler words) matched forward from its first word;
 //! 4. separate byte scans find chat-template tokens, fake `### system:` headers and
 //!    base64 runs (checked by decoding them, and their decoded text scanned again).
 //!
-//! A [`Guard`] takes microseconds to build: it runs in a Wasm sandbox that starts
-//! fresh for every call. [`StreamGuard`] gives the same verdict for text that arrives in
-//! pieces.
+//! A [`Guard`] costs nothing to build (its tables are static): it runs in a Wasm sandbox
+//! that starts fresh for every call. [`StreamGuard`] gives the same verdict for text that
+//! arrives in pieces.
 #![deny(missing_docs)]
 
 mod blobs;
+#[cfg(test)]
+mod compile;
+mod grammar;
 mod markers;
 mod normalize;
 mod options;
@@ -159,7 +163,7 @@ impl Default for Guard {
 }
 
 impl Guard {
-    /// Builds the automata of the built-in rules.
+    /// The built-in rules; their tables are static, so this costs nothing.
     pub fn new() -> Self {
         Self { phrases: phrases::Phrases::new(), markers: markers::Markers::new() }
     }

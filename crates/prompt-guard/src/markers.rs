@@ -1,12 +1,10 @@
 //! The `role-header` rule: chat-template control tokens and markdown headers that fake a
 //! system or assistant turn inside the user's prompt.
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
-
 use crate::{Findings, Rule};
 
 /// Control tokens of common chat templates (ChatML, Llama 2/3, Gemma, Phi, Harmony),
-/// matched without regard to ASCII case.
+/// matched without regard to ASCII case. Each starts with `<` or `[`.
 const TOKENS: &[&str] = &[
     "<|im_start|>",
     "<|im_end|>",
@@ -43,21 +41,13 @@ const HEADER_SUFFIXES: &[&str] = &["prompt", "message", "instructions", "note", 
 const TOKEN_MESSAGE: &str = "a chat-template control token that can fake a conversation turn";
 const HEADER_MESSAGE: &str = "a header line that fakes a system or assistant turn";
 
-/// The automaton over [`TOKENS`].
-#[derive(Debug, Clone)]
-pub(crate) struct Markers {
-    tokens: AhoCorasick,
-}
+/// The `role-header` scanner; it has nothing to build.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Markers;
 
 impl Markers {
     pub(crate) fn new() -> Self {
-        let tokens = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::LeftmostLongest)
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .ascii_case_insensitive(true)
-            .build(TOKENS)
-            .expect("the chat-template tokens form a valid automaton");
-        Self { tokens }
+        Self
     }
 
     /// Reports every control token and header line in `text`.
@@ -65,11 +55,13 @@ impl Markers {
         if !findings.enabled(Rule::RoleHeader) {
             return;
         }
-        for found in self.tokens.find_iter(text) {
-            if TOKENS[found.pattern().as_usize()] == EOS && is_strikethrough(text, found.start()) {
+        let mut at = 0;
+        while let Some((start, token)) = next_token(text.as_bytes(), at) {
+            at = start + token.len();
+            if token == EOS && is_strikethrough(text, start) {
                 continue;
             }
-            findings.push(Rule::RoleHeader, found.start(), || TOKEN_MESSAGE.to_owned());
+            findings.push(Rule::RoleHeader, start, || TOKEN_MESSAGE.to_owned());
         }
         let bytes = text.as_bytes();
         let mut line_start = 0;
@@ -84,11 +76,49 @@ impl Markers {
     }
 }
 
+/// The leftmost control token at or after `from`, the longest of those starting there
+/// (as a leftmost-longest automaton would find them): its offset and which token.
+fn next_token(bytes: &[u8], from: usize) -> Option<(usize, &'static str)> {
+    let mut at = from;
+    while let Some(found) = find_opener(bytes, at) {
+        at = found;
+        let rest = &bytes[at..];
+        let longest = TOKENS
+            .iter()
+            .filter(|token| rest.get(..token.len()).is_some_and(|head| head.eq_ignore_ascii_case(token.as_bytes())))
+            .max_by_key(|token| token.len());
+        if let Some(token) = longest {
+            return Some((at, token));
+        }
+        at += 1;
+    }
+    None
+}
+
+/// The first `<` or `[` at or after `from`, eight bytes at a time.
+fn find_opener(bytes: &[u8], from: usize) -> Option<usize> {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    // Whether some byte of `word` is zero (exact, for the any-byte question).
+    let has_zero = |word: u64| word.wrapping_sub(ONES) & !word & HIGHS != 0;
+    let mut at = from;
+    while let Some(chunk) = bytes.get(at..at + 8) {
+        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
+        if has_zero(word ^ (ONES * u64::from(b'<'))) || has_zero(word ^ (ONES * u64::from(b'['))) {
+            break;
+        }
+        at += 8;
+    }
+    bytes.get(at..)?.iter().position(|&b| b == b'<' || b == b'[').map(|found| at + found)
+}
+
 /// `</s>` closes an HTML `<s>` opened earlier on the same line (and not Llama's `<s>[INST]`).
 fn is_strikethrough(text: &str, at: usize) -> bool {
     let before = &text.as_bytes()[at.saturating_sub(256)..at];
     let line = before.iter().rposition(|&b| b == b'\n').map_or(before, |newline| &before[newline + 1..]);
-    let Some(open) = line.windows(3).rposition(|window| window.eq_ignore_ascii_case(b"<s>")) else { return false };
+    let Some(open) = line.windows(3).rposition(|window| window.eq_ignore_ascii_case(b"<s>")) else {
+        return false;
+    };
     let after = line[open + 3..].iter().find(|b| !b.is_ascii_whitespace());
     !matches!(after, Some(b'[' | b'<') | None)
 }
@@ -127,6 +157,43 @@ fn word(line: &[u8], at: usize) -> Option<(&[u8], usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn tokens(text: &str) -> Vec<(usize, &'static str)> {
+        let mut found = Vec::new();
+        let mut at = 0;
+        while let Some((start, token)) = next_token(text.as_bytes(), at) {
+            found.push((start, token));
+            at = start + token.len();
+        }
+        found
+    }
+
+    #[test]
+    fn tokens_are_found_leftmost_longest_and_without_case() {
+        assert!(TOKENS.iter().all(|token| token.starts_with(['<', '[']) && *token == token.to_ascii_lowercase()));
+        assert_eq!(tokens("a <|END|> b <|endoftext|>"), [(2, "<|end|>"), (12, "<|endoftext|>")]);
+        assert_eq!(tokens("<<<SYS>> [[/inst] <</SYS>>"), [(1, "<<sys>>"), (10, "[/inst]"), (18, "<</sys>>")]);
+        assert_eq!(tokens("<|im_start|><|im_end|>"), [(0, "<|im_start|>"), (12, "<|im_end|>")]);
+        assert!(tokens("a < b [c] <| |> <s").is_empty());
+        assert_eq!(tokens("é</s>"), [(2, "</s>")]);
+    }
+
+    #[test]
+    fn openers_are_found_at_any_offset() {
+        for len in 0..40 {
+            for at in 0..len {
+                for opener in [b'<', b'['] {
+                    let mut text = vec![b'a'; len];
+                    text[at] = opener;
+                    for from in 0..=at {
+                        assert_eq!(find_opener(&text, from), Some(at));
+                    }
+                    assert_eq!(find_opener(&text, at + 1), None);
+                }
+            }
+            assert_eq!(find_opener(&vec![0xFF; len], 0), None);
+        }
+    }
 
     #[test]
     fn end_of_sequence_is_told_apart_from_strikethrough() {
