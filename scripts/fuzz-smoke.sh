@@ -10,6 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 seconds="${FUZZ_SECONDS:-20}"
+# A fixed seed keeps CI runs alike (the number of inputs still depends on the machine's
+# speed); FUZZ_SEED=0 lets libFuzzer pick one.
+seed="${FUZZ_SEED:-1}"
 toolchain="${FUZZ_TOOLCHAIN:-nightly}"
 cargo_fuzz_version=0.13.2
 # Fuzz builds skip AddressSanitizer by default: every target is safe Rust, and without
@@ -56,11 +59,16 @@ for target in $(cargo +"$toolchain" fuzz list); do
   [ "$target" = api_requests ] && budget=$((seconds + 30))
   status=0
   cargo +"$toolchain" fuzz run "${build_flags[@]}" "$target" "$scratch" "corpus/$target" -- \
-    -max_total_time="$budget" -timeout=60 -rss_limit_mb=4096 -print_final_stats=1 \
+    -max_total_time="$budget" -seed="$seed" -timeout=60 -rss_limit_mb=4096 -print_final_stats=1 \
     >"$log" 2>&1 || status=$?
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1) || true
   coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | sed 's/cov: //') || true
-  if [ "$status" -ne 0 ]; then
+  known=$(sed -n "s/^$target: //p" known-failures.txt 2>/dev/null | head -n 1)
+  if [ "$status" -ne 0 ] && [ -n "$known" ]; then
+    summary+=("$(printf '%-18s KNOWN FAILURE after %s executions: %s' "$target" "${executions:-?}" "$known")")
+    echo "== $target: KNOWN FAILURE, not fixed yet (fuzz/known-failures.txt): $known"
+    grep -m 1 -A 4 'panicked at' "$log" || true
+  elif [ "$status" -ne 0 ]; then
     failed+=("$target")
     summary+=("$(printf '%-18s FAILED after %s executions' "$target" "${executions:-?}")")
     echo "== $target FAILED (exit $status); the end of its log:"

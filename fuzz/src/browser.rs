@@ -128,7 +128,11 @@ pub fn script_vectors(html: &str, inline_scripts: bool, hosts: &[&str]) -> Vec<S
             }
         }
         match tag.as_str() {
-            "script" if ns == SVG_NS => found.push("SVG <script>".to_owned()),
+            // In app mode inline scripts run anyway; an SVG one adds nothing unless it loads
+            // a script from elsewhere.
+            "script" if ns == SVG_NS && (!inline_scripts || attr("href").is_some()) => {
+                found.push("SVG <script>".to_owned());
+            }
             "script" if ns == HTML_NS => match attr("src") {
                 Some(src) if !allowlisted_script(&src, hosts) => {
                     found.push(format!("<script src={src:?}> not on an allowlisted host"));
