@@ -17,6 +17,7 @@ pub mod config;
 pub mod conformance;
 pub mod generation;
 pub mod live;
+pub mod log_redaction;
 pub mod plugins;
 pub mod registry_store;
 pub mod runtime;

@@ -8,7 +8,11 @@ use tracing_subscriber::EnvFilter;
 fn main() -> ExitCode {
     let filter = EnvFilter::try_from_env("AIRLOCK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let json_logs = std::env::var("AIRLOCK_LOG_FORMAT").is_ok_and(|format| format == "json");
-    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
+    // Every line passes the credential rules before it is written.
+    let writer = airlock::log_redaction::Redacting::new(std::io::stderr);
+    // Colour only on a terminal: log files and collectors get plain text.
+    let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(colour);
     if json_logs {
         subscriber.json().init();
     } else {

@@ -306,3 +306,89 @@ fn tenant_key_and_usage_commands_drive_the_control_plane() {
     let verified = airlock_in(data.path(), &["audit", "verify"]);
     assert!(verified.status.success(), "{}", text(&verified.stderr));
 }
+
+/// Reads `airlock serve`'s log until the line saying where it listens; the rest of the
+/// log keeps flowing into `log`.
+fn serving_address(stderr: std::process::ChildStderr, log: std::sync::Arc<std::sync::Mutex<String>>) -> String {
+    use std::io::BufRead;
+    let (found, address) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("address=").nth(1).filter(|_| line.contains("airlock is serving")) {
+                let _ = found.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
+            }
+            log.lock().expect("log").push_str(&(line + "\n"));
+        }
+    });
+    address.recv_timeout(std::time::Duration::from_secs(120)).unwrap_or_default()
+}
+
+#[test]
+fn no_credential_reaches_the_log_in_a_full_flow() {
+    const UPSTREAM_KEY: &str = "sk-proj-LogLeakCheckUpstreamKey0123456789"; // pragma: allowlist secret
+    const OWN_KEY: &str = "sk-ant-api03-LogLeakCheckOwnKey0123456789abcdef"; // pragma: allowlist secret
+    const FORGED_KEY: &str = "ak_0123456789ab_NotAKeyButShapedLikeOne123"; // pragma: allowlist secret
+    let runtime = tokio::runtime::Runtime::new().expect("tokio");
+    let upstream = runtime.block_on(airlock_fake_upstream::FakeUpstream::start(
+        airlock_fake_upstream::Vendor::OpenAi,
+        UPSTREAM_KEY,
+        None,
+    ));
+    let data = tempfile::tempdir().expect("temp dir");
+    let init = airlock_in(data.path(), &["admin", "init"]);
+    let owner = text(&init.stdout).trim().to_owned();
+    let mut server = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .env("AIRLOCK_LOG", "info,airlock=debug,tower_http=debug")
+        .env("AIRLOCK_GATEWAY__ADMIN_LISTEN", "127.0.0.1:0")
+        .env("AIRLOCK_PROVIDERS__OPENAI-COMPATIBLE__API_KEY", UPSTREAM_KEY)
+        .env("AIRLOCK_PROVIDERS__OPENAI-COMPATIBLE__BASE_URL", format!("http://127.0.0.1:{}/v1", upstream.port()))
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("airlock serve");
+    let log = std::sync::Arc::new(std::sync::Mutex::new(String::new()));
+    let address = serving_address(server.stderr.take().expect("stderr"), log.clone());
+    assert!(!address.is_empty(), "the server did not start: {}", log.lock().expect("log"));
+
+    runtime.block_on(async {
+        let client = reqwest::Client::new();
+        let generate = |key: Option<&str>| {
+            let mut request = client
+                .post(format!("http://{address}/v1/providers/openai-compatible/generate"))
+                .header("content-type", "application/json")
+                .body(r#"{"model":"gpt-4o","messages":[{"role":"user","content":"hello"}]}"#);
+            if let Some(key) = key {
+                request = request.header("x-airlock-provider-key", key);
+            }
+            request.send()
+        };
+        let ok = generate(None).await.expect("answer");
+        assert_eq!(ok.status(), 200);
+        ok.text().await.expect("stream");
+        let refused = generate(Some(OWN_KEY)).await.expect("answer");
+        assert_eq!(refused.status(), 401, "the fake refuses the caller's own key");
+        // A client that puts a key in the query string: the access log shows the URI.
+        let leaky =
+            client.get(format!("http://{address}/v1/plugins?api_key={UPSTREAM_KEY}")).send().await.expect("answer");
+        assert!(leaky.status().is_success());
+        for key in [owner.as_str(), FORGED_KEY] {
+            let response =
+                client.get(format!("http://{address}/v1/models")).bearer_auth(key).send().await.expect("answer");
+            assert!(response.status().is_client_error(), "{}", response.status());
+        }
+    });
+    let _ = server.kill();
+    let _ = server.wait();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let log = log.lock().expect("log").clone();
+    assert!(log.lines().count() > 5, "the server logged: {log}");
+    assert!(
+        log.lines().any(|line| line.contains("/v1/plugins?api_key=[REDACTED:")),
+        "the access log line is there, redacted: {log}"
+    );
+    for secret in [UPSTREAM_KEY, OWN_KEY, owner.as_str(), &owner[16..], "NotAKeyButShapedLikeOne123"] {
+        assert!(!log.contains(secret), "a credential reached the log:\n{log}");
+    }
+}

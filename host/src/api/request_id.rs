@@ -1,5 +1,6 @@
 //! A request id for every request: taken from a well-formed `x-request-id` header or
-//! generated, echoed in the response header and in every error body.
+//! generated, echoed in the response header and in every error body; and the access
+//! log line of each request.
 
 use axum::extract::Request;
 use axum::http::HeaderValue;
@@ -26,7 +27,19 @@ pub async fn assign(request: Request, next: Next) -> Response {
         .and_then(|value| value.to_str().ok())
         .filter(|value| is_well_formed(value))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    let (method, uri) = (request.method().clone(), request.uri().clone());
+    let started = std::time::Instant::now();
     let mut response = REQUEST_ID.scope(id.clone(), next.run(request)).await;
+    // The access log: never a body; the URI's query may carry what a client should not
+    // have put there, which the log's redaction masks.
+    tracing::info!(
+        request_id = %id,
+        %method,
+        %uri,
+        status = response.status().as_u16(),
+        micros = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+        "request"
+    );
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }

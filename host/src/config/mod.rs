@@ -275,8 +275,9 @@ impl Config {
             figment = figment.merge(Toml::file(file));
         }
         let env = Env::prefixed("AIRLOCK_").split("__").filter(|key| {
+            // The key keeps the variable's case here (`GATEWAY.ADMIN_LISTEN`).
             let top = key.as_str().split('.').next().unwrap_or_default();
-            KEYS.contains(&top)
+            KEYS.iter().any(|known| known.eq_ignore_ascii_case(top))
         });
         figment.merge(env).merge(overrides).extract().context("reading the configuration")
     }
