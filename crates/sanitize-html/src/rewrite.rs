@@ -340,22 +340,28 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
     Ok(())
 }
 
-/// Tracks `<svg>` and `<math>` and fails closed when one opens inside the other.
+/// Tracks `<svg>` and `<math>` and fails closed when one opens inside another.
 ///
-/// lol_html enters the namespace of every `<svg>` or `<math>` start tag, a browser does
-/// not: inside SVG, `<math>` is just an SVG element (and inside MathML, `<svg>` a MathML
-/// one), so what follows is parsed differently. `<svg><math><mtext><style><img
-/// onerror=…>`: for lol_html, `<mtext>` is a MathML text integration point and the
-/// `<style>` holds raw text; for a browser, the `<style>` is SVG, its content is markup,
-/// and the `<img>` breaks out of SVG as a live element. The rewriter cannot follow the
-/// browser there, so the document ends before the inner root (`parse-error`), as for
-/// the ambiguities lol_html reports itself.
+/// lol_html follows the foreign namespaces one root deep; a browser follows the tree:
+/// - inside SVG, `<math>` is just an SVG element (and inside MathML, `<svg>` a MathML
+///   one), but lol_html enters the inner namespace. `<svg><math><mtext><style><img
+///   onerror=…>`: for lol_html, `<mtext>` is a MathML text integration point and the
+///   `<style>` holds raw text; for a browser, the `<style>` is SVG, its content is
+///   markup, and the `<img>` breaks out of SVG as a live element;
+/// - an HTML element that breaks out of foreign content (`<i>`, `<p>`, `<img>`, …)
+///   leaves every open `<svg>` for a browser, but only the innermost for lol_html.
+///   `<svg><svg><i><![CDATA[><img onerror=…>`: lol_html still sees SVG and reads a
+///   CDATA section holding text; a browser sees HTML, a bogus comment and a live
+///   `<img>` (found by fuzzing).
+///
+/// The rewriter cannot follow the browser there, so the document ends before the inner
+/// root (`parse-error`), as for the ambiguities lol_html reports itself.
 ///
 /// The stack follows end tags; an element closed implicitly stays on it, which can only
 /// make this check stricter.
 fn foreign_root(el: &mut Element<'_, '_>, tag: &'static str, state: &Arc<Mutex<State>>) -> HandlerResult {
     let mut st = lock(state);
-    if let Some(outer) = st.foreign.last().filter(|outer| **outer != tag) {
+    if let Some(outer) = st.foreign.last() {
         return Err(format!("<{tag}> inside <{outer}> is parsed differently by browsers").into());
     }
     if !el.can_have_content() {

@@ -715,6 +715,12 @@ pub const CASES: &[Case] = cases![
     (A, "<svg><math><mtext><<style><i ont>", "<svg>", ["parse-error"]),
     (S, "<svg><math><mtext><style><img src=x onerror=alert(1)>", "<svg>", ["parse-error"]),
     (S, "<p>a</p><math><svg><desc><style><img src=x onerror=alert(1)>", "<p>a</p><math>", ["parse-error"]),
+    // A breakout tag leaves every open <svg> for a browser, only the innermost for
+    // lol_html, which then reads a CDATA section where a browser sees a bogus comment
+    // and a live <img>. Nested roots fail closed.
+    (S, "<svg><svg><i><![CDATA[><img src=x onerror=alert(1)>", "<svg>", ["parse-error"]),
+    (S, "<math><math><i><![CDATA[><g onclick=alert(1)>", "<math>", ["parse-error"]),
+    (S, "<svg><g><svg><p><![CDATA[><img onerror=alert(1)>", "<svg><g>", ["parse-error"]),
     (
         S,
         "<svg><path d=\"M0 0\"/></svg><math><mi>x</mi></math>",
