@@ -7,6 +7,7 @@
 //! - [`plugins`]: the set of loaded plugins (bundled and configured);
 //! - [`api`]: HTTP routes;
 //! - [`config`]: the layered configuration;
+//! - [`metrics`]: the Prometheus metrics;
 //! - [`cli`]: the `airlock` command line.
 #![deny(missing_docs)]
 
@@ -18,9 +19,11 @@ pub mod conformance;
 pub mod generation;
 pub mod live;
 pub mod log_redaction;
+pub mod metrics;
 pub mod plugins;
 pub mod registry_store;
 pub mod runtime;
+pub mod serve;
 pub mod server;
 pub mod signature;
 pub mod store;

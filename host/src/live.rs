@@ -17,6 +17,7 @@ use arc_swap::ArcSwap;
 use anyhow::Context;
 
 use crate::config::Config;
+use crate::metrics::{Metrics, SwapEvent};
 use crate::plugins::Plugins;
 use crate::registry_store::RegistryStore;
 use crate::runtime::{LoadedPlugin, Runtime};
@@ -48,14 +49,16 @@ pub struct LivePlugins {
     current: ArcSwap<Plugins>,
     known: Mutex<Known>,
     store: Option<RegistryStore>,
+    metrics: Arc<Metrics>,
 }
 
 impl LivePlugins {
-    /// Starts with `plugins` in service, saving changes in `store` if given.
-    pub fn new(plugins: Plugins, store: Option<RegistryStore>) -> Self {
+    /// Starts with `plugins` in service, saving changes in `store` if given and
+    /// counting them in `metrics`.
+    pub fn new(plugins: Plugins, store: Option<RegistryStore>, metrics: Arc<Metrics>) -> Self {
         let by_digest = plugins.iter().map(|plugin| (plugin.sha256.clone(), plugin.clone())).collect();
         let known = Mutex::new(Known { by_digest, replaced: BTreeMap::new() });
-        Self { current: ArcSwap::from_pointee(plugins), known, store }
+        Self { current: ArcSwap::from_pointee(plugins), known, store, metrics }
     }
 
     /// Brings back the active set saved in the store: each saved component is loaded
@@ -106,6 +109,7 @@ impl LivePlugins {
                 store.save_signature(&plugin.sha256, signature)?;
             }
         }
+        self.metrics.swap(plugin.name(), plugin.world().name(), SwapEvent::Load);
         self.known.lock().unwrap_or_else(PoisonError::into_inner).by_digest.insert(plugin.sha256.clone(), plugin);
         Ok(())
     }
@@ -142,6 +146,7 @@ impl LivePlugins {
         if let Some(replaced) = replaced {
             known.replaced.entry(plugin.name().to_owned()).or_default().push(replaced);
         }
+        self.metrics.swap(plugin.name(), plugin.world().name(), SwapEvent::Activate);
         tracing::info!(plugin = %plugin.name(), version = %plugin.version(), sha256 = %plugin.sha256, "plugin activated");
         Ok(plugin)
     }
@@ -160,6 +165,7 @@ impl LivePlugins {
             .ok_or_else(|| SwapError::NothingToRollBack(name.to_owned()))?;
         self.swap(self.current.load_full().with(previous.clone()))?;
         known.replaced.get_mut(name).and_then(Vec::pop);
+        self.metrics.swap(name, previous.world().name(), SwapEvent::Rollback);
         tracing::info!(plugin = %name, version = %previous.version(), sha256 = %previous.sha256, "plugin rolled back");
         Ok(previous)
     }

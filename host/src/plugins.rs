@@ -103,7 +103,7 @@ pub async fn load_file(runtime: &Runtime, config: &Config, path: &Path) -> anyho
 }
 
 /// What `airlock plugin list` and `GET /v1/plugins` show of a plugin.
-#[derive(Debug, Clone, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
 pub struct PluginSummary<'a> {
     /// Its name.
     pub name: &'a str,
@@ -118,6 +118,7 @@ pub struct PluginSummary<'a> {
     /// Its imports, as declared.
     pub imports: &'a [String],
     /// Its manifest.
+    #[schema(value_type = Object)]
     pub manifest: serde_json::Value,
 }
 

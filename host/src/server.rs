@@ -1,6 +1,6 @@
 //! Starting and stopping the HTTP server.
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,12 +16,14 @@ use crate::live::LivePlugins;
 use crate::plugins::Plugins;
 use crate::registry_store::RegistryStore;
 use crate::runtime::Runtime;
+use crate::serve;
 use crate::tenancy::Tenancy;
 
 /// A server with its plugins loaded and its socket bound, not yet serving.
 pub struct Server {
     listener: TcpListener,
     admin_listener: Option<TcpListener>,
+    tls: Option<serve::Tls>,
     state: AppState,
     runtime: Arc<Runtime>,
     max_body_bytes: usize,
@@ -60,14 +62,15 @@ impl Server {
             ),
             None => None,
         };
-        let tenancy = Arc::new(Tenancy::open(&config.data_dir).await?);
+        let tls = config.tls.as_ref().map(serve::Tls::start).transpose().context("`tls`")?;
+        let tenancy = Arc::new(Tenancy::open(&config.data_dir).await?.with_metrics(runtime.metrics().clone()));
         let anonymous = config.gateway.allows_anonymous(config.listen);
         if anonymous && !config.listen.ip().is_loopback() {
             tracing::warn!(listen = %config.listen, "callers without an API key are served on a non-loopback address (`gateway.anonymous`)");
         }
         config.plugin_signatures.keys()?;
         let store = RegistryStore::open(&config.data_dir.join("plugins"))?;
-        let live = Arc::new(LivePlugins::new(plugins, Some(store)));
+        let live = Arc::new(LivePlugins::new(plugins, Some(store), runtime.metrics().clone()));
         live.restore(&runtime, config).await?;
         let state = AppState {
             plugins: live,
@@ -81,10 +84,13 @@ impl Server {
                 .unwrap_or(usize::MAX),
             tenancy,
             anonymous,
+            caps: api::Caps::new(&config.limits),
+            hsts: config.tls.as_ref().and_then(crate::config::TlsConfig::hsts).and_then(|v| v.parse().ok()),
         };
         Ok(Self {
             listener,
             admin_listener,
+            tls,
             state,
             runtime,
             max_body_bytes: usize::try_from(u64::from(config.max_body_kib) << 10).unwrap_or(usize::MAX),
@@ -113,12 +119,17 @@ impl Server {
     ///
     /// When the server fails or the grace period runs out with requests still open.
     pub async fn run(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
-        let Self { listener, admin_listener, state, runtime, max_body_bytes, grace } = self;
+        let Self { listener, admin_listener, tls, state, runtime, max_body_bytes, grace } = self;
         let ready = state.ready.clone();
         let tenancy = state.tenancy.clone();
+        let limits = state.config.limits.clone();
+        if tls.is_some() {
+            tracing::info!(address = ?listener.local_addr().ok(), "terminating TLS");
+        }
         let control = admin_listener.map(|admin| {
             tracing::info!(address = ?admin.local_addr().ok(), "control plane listening");
-            tokio::spawn(axum::serve(admin, api::control::router(state.clone())).into_future())
+            let listener = serve::Listener { tcp: admin, tls: None, limits: limits.clone() };
+            tokio::spawn(serve::serve(listener, api::control::router(state.clone()), std::future::pending(), grace))
         });
         let watcher = match &state.config.watch_dir {
             Some(dir) => {
@@ -126,28 +137,13 @@ impl Server {
             }
             None => None,
         };
-        let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
         let app = api::router(state, max_body_bytes);
-        // Small writes (SSE events) go out at once, not after the client's delayed ACK.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |stream| {
-            if let Err(error) = stream.set_nodelay(true) {
-                tracing::debug!(%error, "could not set TCP_NODELAY");
-            }
-        });
-        let serving = axum::serve(listener, app).with_graceful_shutdown(async move {
+        let stopping = async move {
             shutdown.await;
             ready.store(false, Ordering::Relaxed);
             tracing::info!(grace_secs = grace.as_secs(), "shutting down; draining in-flight requests");
-            let _ = stopping_tx.send(());
-        });
-        let serving = tokio::spawn(async move { serving.await });
-        tokio::pin!(serving);
-        tokio::select! {
-            result = &mut serving => result??,
-            () = async { let _ = stopping_rx.await; tokio::time::sleep(grace).await } => {
-                anyhow::bail!("in-flight requests did not finish within {} s", grace.as_secs());
-            }
-        }
+        };
+        let served = serve::serve(serve::Listener { tcp: listener, tls, limits }, app, stopping, grace).await;
         if let Some(watcher) = watcher {
             watcher.abort();
         }
@@ -157,7 +153,7 @@ impl Server {
         // Whatever requests queued for the audit log is written before the process ends.
         tenancy.audit().flush().await;
         drop(runtime);
-        Ok(())
+        Ok(served?)
     }
 }
 

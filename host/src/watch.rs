@@ -14,6 +14,7 @@ use cap_std::fs::Dir;
 
 use crate::config::Config;
 use crate::live::LivePlugins;
+use crate::metrics::SwapEvent;
 use crate::runtime::{Runtime, sha256_hex};
 
 /// How often the directory is looked at.
@@ -61,6 +62,7 @@ async fn scan(dir: &Dir, tried: &mut BTreeSet<String>, plugins: &LivePlugins, ru
                 tracing::info!(file = %name, plugin = %version, sha256 = %digest, "watched plugin activated")
             }
             Err(error) => {
+                runtime.metrics().swap(name.trim_end_matches(".wasm"), "unknown", SwapEvent::Refused);
                 tracing::warn!(file = %name, sha256 = %digest, reason = %format!("{error:#}"), "watched plugin refused");
             }
         }

@@ -245,9 +245,9 @@ async fn hostile_provider_destinations_are_refused_with_the_reason() {
     assert!(vendor.requests().is_empty(), "no refused request reached the vendor");
     assert!(attacker.requests().is_empty());
     let stats = gateway.runtime_stats.snapshot();
-    assert_eq!(stats.get("host-not-allowed"), Some(&2), "{stats:?}");
-    assert_eq!(stats.get("forbidden-address"), Some(&5), "{stats:?}");
-    assert_eq!(stats.get("insecure-scheme"), Some(&1), "{stats:?}");
+    assert_eq!(stats.get("host_not_allowed"), Some(&2), "{stats:?}");
+    assert_eq!(stats.get("forbidden_address"), Some(&5), "{stats:?}");
+    assert_eq!(stats.get("insecure_scheme"), Some(&1), "{stats:?}");
 
     // The gateway still serves the same provider's allowed requests.
     let fine = gateway.generate("hostile-provider", json!({ "model": vendor.base_url("api.openai.com") + "/models", "messages": [{ "role": "user", "content": "x" }] }), None).await;

@@ -550,3 +550,39 @@ async fn the_input_guard_flags_or_blocks_by_tenant_policy() {
     }
     assert!(!findings.is_empty(), "the flagged prompt's findings are in the audit record");
 }
+
+#[tokio::test]
+async fn the_screenshot_api_holds_a_tenant_to_its_stream_cap() {
+    let (_upstream, gateway, owner) = setup().await;
+    create_tenant(&gateway, &owner, "painter", json!({ "quotas": { "max_concurrent_streams": 1 } })).await;
+    let (key, _) = create_key(&gateway, &owner, json!({ "tenant": "painter" })).await;
+    let generate = format!("{}/v1/providers/openai/generate", gateway.base);
+    let send = |model: &'static str| {
+        gateway.client.post(&generate).bearer_auth(&key).json(&common::screenshot_request(model)).send()
+    };
+    let first = send("fake-slow").await.unwrap();
+    assert_eq!(first.status(), 200);
+    let mut events = first.bytes_stream();
+    futures_util::StreamExt::next(&mut events).await.expect("a first event").unwrap();
+
+    let second = send("gpt-4o").await.unwrap();
+    assert_eq!(second.status(), 429);
+    assert_eq!(second.headers()["retry-after"], "1");
+    let error: Value = second.json().await.unwrap();
+    assert!(error["error"]["message"].as_str().unwrap().contains("concurrent streams"), "{error}");
+    // The cap is the tenant's: a caller without a key (allowed on loopback) is served.
+    assert_eq!(gateway.generate("openai", common::screenshot_request("gpt-4o"), None).await.status, 200);
+    let throttled = audit_records(&gateway, &owner, "&tenant=painter").await;
+    assert!(throttled.iter().any(|record| record["event"]["action"] == "request.throttled"), "{throttled:?}");
+
+    drop(events);
+    let mut freed = false;
+    for _ in 0..50 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if send("gpt-4o").await.unwrap().status() == 200 {
+            freed = true;
+            break;
+        }
+    }
+    assert!(freed, "the slot is freed when the client leaves");
+}

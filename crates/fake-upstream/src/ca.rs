@@ -21,6 +21,7 @@ pub struct TestCa {
     ca_pem: String,
     chain: Vec<CertificateDer<'static>>,
     key: Vec<u8>,
+    server_pem: (String, String),
 }
 
 impl TestCa {
@@ -50,12 +51,23 @@ impl TestCa {
             .expect("server params")
             .signed_by(&server_key, &issuer)
             .expect("server certificate");
-        Self { ca_pem: ca_cert.pem(), chain: vec![server_cert.der().clone()], key: server_key.serialize_der() }
+        Self {
+            ca_pem: ca_cert.pem(),
+            chain: vec![server_cert.der().clone()],
+            key: server_key.serialize_der(),
+            server_pem: (server_cert.pem(), server_key.serialize_pem()),
+        }
     }
 
     /// The CA certificate, PEM-encoded: what the client under test must trust.
     pub fn ca_pem(&self) -> &str {
         &self.ca_pem
+    }
+
+    /// The server certificate and its private key, PEM-encoded: what a server under
+    /// test is configured with.
+    pub fn server_pem(&self) -> (&str, &str) {
+        (&self.server_pem.0, &self.server_pem.1)
     }
 
     pub(crate) fn acceptor(&self) -> tokio_rustls::TlsAcceptor {

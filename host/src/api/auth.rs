@@ -2,8 +2,10 @@
 //! (`Authorization: Bearer ak_…`) is checked on every route and its [`Caller`] handed
 //! to the handler; without a key, the OpenAI-compatible routes answer 401 and the rest
 //! are served only when anonymous use is allowed (`gateway.anonymous`). The browser
-//! app's files, health checks, previews (unguessable capability URLs a sandboxed iframe
-//! loads without headers) and the operator's token-guarded `/admin/` routes are exempt.
+//! app's files, health checks, the API's description (`/openapi.json`, `/docs`),
+//! previews (unguessable capability URLs a sandboxed iframe loads without headers) and
+//! the operator's token-guarded `/admin/` routes are exempt, and so is `/metrics`, which
+//! exists on this listener only when the operator made it public (`metrics.public`).
 
 use axum::extract::{Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
@@ -12,6 +14,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::request_id::current_request_id;
 use super::{ApiError, AppState};
+use crate::metrics::http::Who;
 use crate::tenancy::{Action, AuditEvent, AuthError, Caller, authorize};
 
 /// The bearer token of a request, if any.
@@ -21,13 +24,16 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
-fn is_exempt(path: &str) -> bool {
-    matches!(path, "/" | "/app.js" | "/app.css" | "/healthz" | "/readyz")
+/// Whether `path` is served without a key (see the module's documentation).
+pub(super) fn is_exempt(path: &str) -> bool {
+    matches!(path, "/" | "/app.js" | "/app.css" | "/healthz" | "/readyz" | "/metrics")
+        || super::openapi::PATHS.contains(&path)
         || path.starts_with("/admin/")
         || (path.starts_with("/v1/generations/") && path.ends_with("/preview"))
 }
 
-fn always_needs_key(path: &str) -> bool {
+/// Whether `path` needs a key even when anonymous use is allowed.
+pub(super) fn always_needs_key(path: &str) -> bool {
     matches!(path, "/v1/chat/completions" | "/v1/models")
 }
 
@@ -47,8 +53,11 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         // Control-plane roles (admin, operator, auditor) do not call the API.
         Ok(caller) => match authorize(&caller.principal, Action::CallApi) {
             Ok(()) => {
+                let who = who(&caller);
                 request.extensions_mut().insert(caller);
-                next.run(request).await
+                let mut response = next.run(request).await;
+                response.extensions_mut().insert(who);
+                response
             }
             Err(denied) => {
                 let mut event = AuditEvent::new("auth.forbidden", 403);
@@ -62,6 +71,11 @@ pub async fn authenticate(State(state): State<AppState>, mut request: Request, n
         },
         Err(error) => unauthorized(error),
     }
+}
+
+/// Who `caller` is, for the metrics' `tenant` label.
+pub(super) fn who(caller: &Caller) -> Who {
+    caller.tenant.as_ref().map_or(Who::Operator, |tenant| Who::Tenant(tenant.id.clone()))
 }
 
 fn unauthorized(error: AuthError) -> Response {

@@ -1,7 +1,7 @@
 //! The control plane, served on its own listener (`gateway.admin_listen`, by default
-//! `127.0.0.1:8081`). Every route needs an API key; what each role may do is decided in
-//! [`crate::tenancy::authorize`], and every change is in the audit log before the
-//! response is sent.
+//! `127.0.0.1:8081`). Every route but `/metrics` needs an API key; what each role may
+//! do is decided in [`crate::tenancy::authorize`], and every change is in the audit log
+//! before the response is sent.
 //!
 //! - `GET /v1/whoami`
 //! - `GET|POST /v1/tenants`, `GET|PATCH /v1/tenants/{id}`
@@ -10,6 +10,7 @@
 //! - `GET /v1/tenants/{id}/credentials`, `PUT|DELETE /v1/tenants/{id}/credentials/{provider}`
 //! - `GET /v1/tenants/{id}/usage[?since=]`
 //! - `GET /v1/audit[?tenant=&after=&limit=]`, `GET /v1/audit/verify`
+//! - `GET /metrics`: the Prometheus metrics, the one route served without a key
 
 use axum::extract::{Path, Query, Request, State};
 use axum::http::StatusCode;
@@ -31,6 +32,7 @@ use crate::tenancy::{KeySpec, Principal};
 
 /// The control plane's router.
 pub fn router(state: AppState) -> Router {
+    let metrics = state.runtime.metrics().clone();
     Router::new()
         .route("/v1/whoami", get(whoami))
         .route("/v1/tenants", get(list_tenants).post(create_tenant))
@@ -45,8 +47,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/audit/verify", get(verify_audit))
         .fallback(|| async { ApiError::not_found("no such route") })
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_key))
+        // Without a key: this listener is the operator's (loopback by default).
+        .merge(crate::metrics::http::routes(metrics.clone()))
         .layer(axum::extract::DefaultBodyLimit::max(64 << 10))
         .layer(axum::middleware::from_fn(super::request_id::assign))
+        .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::http::track))
         .with_state(state)
 }
 
@@ -55,8 +60,11 @@ async fn require_key(State(state): State<AppState>, mut request: Request, next: 
     let request_id = current_request_id().unwrap_or_default();
     match state.tenancy.authenticate(bearer(request.headers()), &request_id).await {
         Ok(caller) => {
+            let who = super::auth::who(&caller);
             request.extensions_mut().insert(caller);
-            next.run(request).await
+            let mut response = next.run(request).await;
+            response.extensions_mut().insert(who);
+            response
         }
         Err(error) => ApiError::from(error).into_response(),
     }

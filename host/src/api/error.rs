@@ -4,7 +4,6 @@
 use axum::Json;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
 
 use super::request_id::current_request_id;
 use crate::runtime::{CallError, Failure, Refusal, Reported};
@@ -44,6 +43,16 @@ impl ApiError {
     /// 404 `not_found`.
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", message)
+    }
+
+    /// 503 `overloaded` with `retry-after`: the server is at one of its limits.
+    pub fn overloaded(message: impl Into<String>) -> Self {
+        Self { retry_after: Some(1), ..Self::new(StatusCode::SERVICE_UNAVAILABLE, "overloaded", message) }
+    }
+
+    /// 408 `request_timeout`: the body stopped arriving.
+    pub fn body_timeout() -> Self {
+        Self::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", "the request body stopped arriving")
     }
 
     /// The status.
@@ -97,19 +106,39 @@ fn upstream_status(status: u16) -> StatusCode {
     }
 }
 
+/// The body of every error: `{ "error": { "type", "message", "request_id" } }`.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorBody {
+    /// The error.
+    pub error: ErrorDetail,
+}
+
+/// What went wrong.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct ErrorDetail {
+    /// Machine-readable kind, e.g. `invalid_request`, `not_found`, `rate_limited`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Explanation for people.
+    pub message: String,
+    /// The request's `x-request-id`.
+    pub request_id: Option<String>,
+}
+
 impl ApiError {
     /// The JSON body: `{ "error": { "type", "message", "request_id" } }`.
     pub fn json(&self) -> serde_json::Value {
-        json!({ "error": { "type": self.kind, "message": self.message, "request_id": current_request_id() } })
+        let detail =
+            ErrorDetail { kind: self.kind.to_owned(), message: self.message.clone(), request_id: current_request_id() };
+        serde_json::to_value(ErrorBody { error: detail }).unwrap_or_default()
     }
 }
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let mut response = (self.status, Json(self.json())).into_response();
-        if self.status == StatusCode::TOO_MANY_REQUESTS
-            && let Some(seconds) = self.retry_after.or_else(|| retry_after(&self.message))
-        {
+        let parsed = || (self.status == StatusCode::TOO_MANY_REQUESTS).then(|| retry_after(&self.message)).flatten();
+        if let Some(seconds) = self.retry_after.or_else(parsed) {
             response.headers_mut().insert(axum::http::header::RETRY_AFTER, seconds.into());
         }
         response

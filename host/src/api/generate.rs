@@ -19,44 +19,56 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::response::sse::Event;
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
+use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
+use super::error::ErrorBody;
 use super::{ApiError, ApiJson, AppState};
-use crate::runtime::{Chunk, GenerateRequest, Message, Part, ProviderPlugin, RequestKey, Role};
+use crate::runtime::{AllowedHost, Chunk, GenerateRequest, Message, ModelInfo, Part, ProviderPlugin, RequestKey, Role};
 
 /// The header carrying a caller's own provider key.
 pub const OWN_KEY_HEADER: &str = "x-airlock-provider-key";
 
 /// The body of a generate request.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({ "model": "gpt-4o", "messages": [{ "role": "user", "content": "Say hello." }], "max_tokens": 100 }))]
 #[serde(deny_unknown_fields)]
 pub struct GenerateBody {
+    /// The provider's model id.
     model: String,
+    /// The conversation; at least one message.
     messages: Vec<MessageBody>,
+    /// Most tokens to generate.
     max_tokens: Option<u32>,
+    /// Sampling temperature.
     temperature: Option<f32>,
+    /// Nucleus sampling.
     top_p: Option<f32>,
+    /// Sequences that end the answer.
     #[serde(default)]
     stop: Vec<String>,
 }
 
-#[derive(Debug, Deserialize)]
+/// One message.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct MessageBody {
     role: Role,
     content: Content,
 }
 
-#[derive(Debug, Deserialize)]
+/// A message's content: a text, or parts.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 enum Content {
     Text(String),
     Parts(Vec<PartBody>),
 }
 
-#[derive(Debug, Deserialize)]
+/// A text or an image (base64).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 enum PartBody {
     Text { text: String },
@@ -107,7 +119,28 @@ fn image(message: usize, media_type: String, data: &str) -> Result<Part, ApiErro
     Ok(Part::Image { media_type, data })
 }
 
-/// `POST /v1/providers/{name}/generate`.
+/// `POST /v1/providers/{name}/generate`: the provider's answer as server-sent events
+/// `chunk` (`{"text"}`), `usage`, `finished` (`{"reason"}`), then `done`, or `error`
+/// (the error body) when the provider fails mid-stream.
+#[utoipa::path(post, path = "/v1/providers/{name}/generate", tag = "providers", request_body = GenerateBody,
+    params(
+        ("name" = String, Path, description = "The provider.", example = "openai-compatible"),
+        ("x-airlock-provider-key" = Option<String>, Header, description = "The caller's own key for the upstream."),
+    ),
+    responses(
+        (status = 200, description = "The answer, streamed.", content_type = "text/event-stream", body = String),
+        (status = 400, description = "Invalid request (or the upstream refused it as such).", body = ErrorBody),
+        (status = 401, description = "Unauthorized (or the upstream refused the key).", body = ErrorBody),
+        (status = 403, description = "Refused: the key's role, the egress policy, or the plugin.", body = ErrorBody),
+        (status = 404, description = "No such provider (or the upstream has no such model).", body = ErrorBody),
+        (status = 413, description = "The request (or the upstream request) is too large.", body = ErrorBody),
+        (status = 422, description = "Invalid JSON fields (or the upstream refused them).", body = ErrorBody),
+        (status = 429, description = "The upstream's rate limit.", body = ErrorBody),
+        (status = 500, description = "The plugin failed.", body = ErrorBody),
+        (status = 502, description = "The upstream failed.", body = ErrorBody),
+        (status = 503, description = "No free instance slot.", body = ErrorBody),
+        (status = 504, description = "The upstream timed out.", body = ErrorBody),
+    ))]
 pub async fn generate(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -187,30 +220,78 @@ fn provider(state: &AppState, name: &str) -> Result<std::sync::Arc<ProviderPlugi
         .ok_or_else(|| ApiError::not_found(format!("no provider called `{name}` is loaded")))
 }
 
-/// `GET /v1/providers/{name}/models`: the provider's models, from the upstream when the
-/// provider can ask it.
-pub async fn list_models(
-    State(state): State<AppState>,
-    Path(name): Path<String>,
-) -> Result<Json<serde_json::Value>, ApiError> {
-    let models = provider(&state, &name)?.list_models().await?;
-    Ok(Json(json!({ "models": models })))
+/// `GET /v1/providers/{name}/models`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelList {
+    /// The models.
+    models: Vec<ModelInfo>,
 }
 
-/// `GET /v1/providers`.
-pub async fn list_providers(State(state): State<AppState>) -> Json<serde_json::Value> {
+/// `GET /v1/providers/{name}/models`: the provider's models, from the upstream when the
+/// provider can ask it.
+#[utoipa::path(get, path = "/v1/providers/{name}/models", tag = "providers",
+    params(("name" = String, Path, description = "The provider.", example = "openai-compatible")),
+    responses(
+        (status = 200, description = "The models.", body = ModelList),
+        (status = 400, description = "The upstream refused the request.", body = ErrorBody),
+        (status = 403, description = "Refused: the key's role, the egress policy, or the plugin.", body = ErrorBody),
+        (status = 404, description = "No such provider.", body = ErrorBody),
+        (status = 429, description = "The upstream's rate limit.", body = ErrorBody),
+        (status = 500, description = "The plugin failed.", body = ErrorBody),
+        (status = 502, description = "The upstream failed.", body = ErrorBody),
+        (status = 503, description = "No free instance slot.", body = ErrorBody),
+        (status = 504, description = "The upstream timed out.", body = ErrorBody),
+    ))]
+pub async fn list_models(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<ModelList>, ApiError> {
+    let models = provider(&state, &name)?.list_models().await?;
+    Ok(Json(ModelList { models }))
+}
+
+/// A provider in service.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProviderInfo {
+    /// Its name.
+    name: String,
+    /// Its version.
+    version: String,
+    /// One line for operators.
+    description: String,
+    /// The models it knows.
+    models: Vec<ModelInfo>,
+    /// The hosts it may reach, e.g. `https://api.openai.com:443`.
+    #[schema(value_type = Vec<String>)]
+    hosts: Vec<AllowedHost>,
+    /// Whether the operator configured a key for it.
+    key_configured: bool,
+}
+
+/// `GET /v1/providers`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProviderList {
+    /// The providers.
+    providers: Vec<ProviderInfo>,
+}
+
+/// `GET /v1/providers`: the providers in service.
+#[utoipa::path(get, path = "/v1/providers", tag = "providers", responses(
+    (status = 200, description = "The providers.", body = ProviderList),
+))]
+pub async fn list_providers(State(state): State<AppState>) -> Json<ProviderList> {
     let plugins = state.plugins.current();
-    let providers: Vec<_> = plugins
+    let providers = plugins
         .iter()
         .filter_map(|plugin| plugin.provider())
         .map(|provider| {
             let manifest = provider.manifest();
-            json!({
-                "name": manifest.name, "version": manifest.version, "description": manifest.description,
-                "models": manifest.models, "hosts": provider.gate().policy().allowed(),
-                "key_configured": provider.gate().has_credential(),
-            })
+            ProviderInfo {
+                name: manifest.name.clone(),
+                version: manifest.version.clone(),
+                description: manifest.description.clone(),
+                models: manifest.models.clone(),
+                hosts: provider.gate().policy().allowed().to_vec(),
+                key_configured: provider.gate().has_credential(),
+            }
         })
         .collect();
-    Json(json!({ "providers": providers }))
+    Json(ProviderList { providers })
 }

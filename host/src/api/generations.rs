@@ -18,7 +18,10 @@ use base64::Engine as _;
 use serde::Deserialize;
 use serde_json::json;
 use tokio::sync::mpsc;
+use utoipa::ToSchema;
 
+use super::error::ErrorBody;
+use super::extract::ApiPath;
 use super::generate::own_key;
 use super::{ApiError, ApiJson, AppState};
 use crate::generation::{
@@ -32,18 +35,30 @@ const MAX_IMAGES: usize = 5;
 /// Most variants per generation.
 const MAX_VARIANTS: usize = 4;
 
-/// The body of `POST /v1/generations`.
-#[derive(Debug, Deserialize)]
+/// The body of `POST /v1/generations`: exactly one of `images`, `description` and
+/// `code` (or only an `update`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({
+    "description": "A pricing page with three plans.", "stack": "html_tailwind",
+    "provider": "openai-compatible", "model": "gpt-4o", "variants": 1
+}))]
 #[serde(deny_unknown_fields)]
 pub struct GenerationBody {
+    /// Screenshots, at most 5.
     #[serde(default)]
     images: Vec<ImageBody>,
+    /// A description of the page.
     description: Option<String>,
+    /// Code to start from.
     code: Option<String>,
     stack: Stack,
+    /// The provider of every variant (unless `variant_models`).
     provider: Option<String>,
+    /// The model of every variant (unless `variant_models`).
     model: Option<String>,
+    /// Extra instructions.
     instructions: Option<String>,
+    /// How many variants, 1 to 4; by default 2 (or one per `variant_models` entry).
     variants: Option<usize>,
     /// Per-variant provider and model; its length is the number of variants.
     #[serde(default)]
@@ -58,6 +73,9 @@ pub struct GenerationBody {
 pub struct GenerationInput(GenerationBody);
 
 fn form_error(rejection: &axum::extract::multipart::MultipartError) -> ApiError {
+    if super::json::timed_out(rejection) {
+        return ApiError::body_timeout();
+    }
     ApiError::new(rejection.status(), "invalid_request", rejection.body_text())
 }
 
@@ -97,25 +115,31 @@ impl<S: Send + Sync> FromRequest<S> for GenerationInput {
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// A screenshot.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ImageBody {
     /// Base64, or a `data:` URL.
     data: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// One variant's provider and model.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct VariantModel {
     provider: String,
     model: String,
 }
 
-#[derive(Debug, Deserialize)]
+/// A change to a page made before.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateBody {
+    /// The page's code.
     code: String,
+    /// The instructions so far, the one to apply last.
     history: Vec<String>,
+    /// A CSS selector of the part to change.
     selector: Option<String>,
 }
 
@@ -229,7 +253,23 @@ fn output_sanitizers(state: &AppState) -> Result<OutputSanitizers, ApiError> {
     Ok(OutputSanitizers::new(get("html")?, get("secrets")?))
 }
 
-/// `POST /v1/generations`.
+/// `POST /v1/generations`: pages as server-sent events: `generation.created`
+/// (`{"id", "variants"}`), per variant `variant.chunk`, `variant.completed` or
+/// `variant.failed`, then `generation.completed`. The body is JSON, or a
+/// `multipart/form-data` form with a `request` field holding the JSON and one `image`
+/// field per screenshot.
+#[utoipa::path(post, path = "/v1/generations", tag = "generations",
+    request_body(content(
+        (GenerationBody = "application/json"),
+        (GenerationBody = "multipart/form-data"),
+    )),
+    params(("x-airlock-provider-key" = Option<String>, Header, description = "The caller's own key for the upstream.")),
+    responses(
+        (status = 200, description = "The generation, streamed.", content_type = "text/event-stream", body = String),
+        (status = 400, description = "Invalid request: input mode, images, stack, variants, providers.", body = ErrorBody),
+        (status = 413, description = "The body or an image is too large.", body = ErrorBody),
+        (status = 503, description = "An output sanitizer is not loaded.", body = ErrorBody),
+    ))]
 pub async fn create(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -283,7 +323,13 @@ pub async fn create(
     Ok(response)
 }
 
-/// `GET /v1/generations/{id}`.
+/// `GET /v1/generations/{id}`: what is kept of a generation.
+#[utoipa::path(get, path = "/v1/generations/{id}", tag = "generations",
+    params(("id" = String, Path, description = "The generation.")),
+    responses(
+        (status = 200, description = "The record.", body = GenerationRecord),
+        (status = 404, description = "No such generation is kept.", body = ErrorBody),
+    ))]
 pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<GenerationRecord>, ApiError> {
     state.generations.get(&id).map(Json).ok_or_else(|| ApiError::not_found(format!("no generation `{id}` is kept")))
 }
@@ -303,10 +349,21 @@ pub fn preview_csp(stack: Stack, cdns: &[String]) -> String {
     )
 }
 
-/// `GET /v1/generations/{id}/variants/{n}/preview`.
+/// `GET /v1/generations/{id}/variants/{index}/preview`: a completed variant's sanitized
+/// page, under the preview's CSP (no key needed: the URL is the capability).
+#[utoipa::path(get, path = "/v1/generations/{id}/variants/{index}/preview", tag = "generations",
+    params(
+        ("id" = String, Path, description = "The generation."),
+        ("index" = usize, Path, description = "The variant, from 0."),
+    ),
+    responses(
+        (status = 200, description = "The page.", content_type = "text/html", body = String),
+        (status = 400, description = "The index is not a number.", body = ErrorBody),
+        (status = 404, description = "No such generation, or no completed variant at that index.", body = ErrorBody),
+    ))]
 pub async fn preview(
     State(state): State<AppState>,
-    Path((id, index)): Path<(String, usize)>,
+    ApiPath((id, index)): ApiPath<(String, usize)>,
 ) -> Result<Response, ApiError> {
     let record =
         state.generations.get(&id).ok_or_else(|| ApiError::not_found(format!("no generation `{id}` is kept")))?;

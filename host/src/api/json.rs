@@ -22,6 +22,9 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 }
 
 fn rejection_error(rejection: &JsonRejection) -> ApiError {
+    if timed_out(rejection) {
+        return ApiError::body_timeout();
+    }
     match rejection {
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -33,4 +36,10 @@ fn rejection_error(rejection: &JsonRejection) -> ApiError {
         }
         other => ApiError::new(other.status(), "invalid_request", other.body_text()),
     }
+}
+
+/// Whether the body read timeout is among `error`'s causes.
+pub(super) fn timed_out(error: &(dyn std::error::Error + 'static)) -> bool {
+    std::iter::successors(Some(error), |error| error.source())
+        .any(|cause| cause.is::<tower_http::timeout::TimeoutError>())
 }

@@ -14,6 +14,10 @@
 //! - `POST /v1/chat/completions`, `GET /v1/models`: the OpenAI-compatible gateway
 //!   (`openai`), for tenants' API keys.
 //!
+//! - `GET /openapi.json`, `GET /docs`: the OpenAPI 3.1 document of these routes, made
+//!   from the handlers' annotations as they are routed, and a page that renders it
+//!   (`openapi`).
+//!
 //! API keys are checked on every route by [`auth`]; the control plane (tenants, keys,
 //! credentials, usage, audit) is a separate router on its own listener ([`control`]).
 //!
@@ -23,27 +27,34 @@
 mod admin;
 mod app;
 pub mod auth;
+mod concurrency;
 pub mod control;
 mod error;
+mod extract;
 mod generate;
 mod generations;
 mod health;
 mod json;
 mod openai;
+mod openapi;
 mod request_id;
 mod sanitize;
+mod security_headers;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
 
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
+use axum::routing::{get, on};
 
+pub use concurrency::Caps;
 pub use error::ApiError;
 pub use generate::OWN_KEY_HEADER;
 pub use json::ApiJson;
 pub use request_id::REQUEST_ID_HEADER;
+
+use self::openapi::Routes;
 
 use crate::config::Config;
 use crate::generation::{Generations, ImageLimits};
@@ -102,40 +113,69 @@ pub struct AppState {
     pub tenancy: Arc<Tenancy>,
     /// Whether callers without a key may use the screenshot API.
     pub anonymous: bool,
+    /// The instance's caps on requests and streams in progress.
+    pub caps: Caps,
+    /// The `strict-transport-security` value, when the listener terminates TLS.
+    pub hsts: Option<axum::http::HeaderValue>,
 }
 
 /// The API's router with its middleware.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    let (routes, openapi) = documented_routes(&state).finish();
+    let metrics = state.runtime.metrics().clone();
+    // Its labels name tenants: on this listener only when the operator says so.
+    let public_metrics =
+        if state.config.metrics.public { crate::metrics::http::routes(metrics.clone()) } else { Router::new() };
     Router::new()
         .route("/", get(app::index))
         .route("/app.js", get(app::script))
         .route("/app.css", get(app::style))
-        .route("/healthz", get(health::healthz))
-        .route("/readyz", get(health::readyz))
-        .route("/v1/plugins", get(sanitize::list_plugins))
-        .route("/v1/sanitize", post(sanitize::sanitize))
-        .route("/v1/providers", get(generate::list_providers))
-        .route("/v1/providers/{name}/generate", post(generate::generate))
-        .route("/v1/providers/{name}/models", get(generate::list_models))
-        .route("/v1/generations", post(generations::create).layer(DefaultBodyLimit::max(state.max_generation_body)))
-        .route("/v1/generations/{id}", get(generations::show))
-        .route("/v1/generations/{id}/variants/{index}/preview", get(generations::preview))
-        .route(
-            "/v1/chat/completions",
-            post(openai::chat_completions).layer(DefaultBodyLimit::max(state.max_generation_body)),
-        )
-        .route("/v1/models", get(openai::list_models))
-        .merge(
-            Router::new()
-                .route("/admin/plugins", get(admin::list).post(admin::upload))
-                .route("/admin/plugins/{sha256}/activate", post(admin::activate))
-                .route("/admin/plugins/{name}/rollback", post(admin::rollback))
-                .layer(DefaultBodyLimit::max(ADMIN_UPLOAD_LIMIT))
-                .route_layer(axum::middleware::from_fn_with_state(state.clone(), admin::require_token)),
-        )
+        .merge(openapi::serve(&openapi))
+        .merge(public_metrics)
+        .merge(routes)
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(state.config.limits.body_read_timeout()))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), concurrency::requests))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers::add))
         .layer(axum::middleware::from_fn(request_id::assign))
+        .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::http::track))
         .with_state(state)
+}
+
+/// Every route of the API but the app's files, each with its documentation.
+fn documented_routes(state: &AppState) -> Routes {
+    let generation_limit = DefaultBodyLimit::max(state.max_generation_body);
+    let stream_caps = axum::middleware::from_fn_with_state(state.clone(), concurrency::streams);
+    let tenant_stream_caps = axum::middleware::from_fn_with_state(state.clone(), concurrency::tenant_streams);
+    let admin = Routes::new()
+        .route::<admin::__path_list, _>(admin::list)
+        .route::<admin::__path_upload, _>(admin::upload)
+        .route::<admin::__path_activate, _>(admin::activate)
+        .route::<admin::__path_rollback, _>(admin::rollback);
+    Routes::new()
+        .route::<health::__path_healthz, _>(health::healthz)
+        .route::<health::__path_readyz, _>(health::readyz)
+        .route::<sanitize::__path_list_plugins, _>(sanitize::list_plugins)
+        .route::<sanitize::__path_sanitize, _>(sanitize::sanitize)
+        .route::<generate::__path_list_providers, _>(generate::list_providers)
+        .route_with::<generate::__path_generate>(|methods| {
+            on(methods, generate::generate).route_layer(tenant_stream_caps.clone())
+        })
+        .route::<generate::__path_list_models, _>(generate::list_models)
+        .route_with::<generations::__path_create>(|methods| {
+            on(methods, generations::create).layer(generation_limit).route_layer(tenant_stream_caps)
+        })
+        .route::<generations::__path_show, _>(generations::show)
+        .route::<generations::__path_preview, _>(generations::preview)
+        .route_with::<openai::__path_chat_completions>(|methods| {
+            on(methods, openai::chat_completions).layer(generation_limit).route_layer(stream_caps)
+        })
+        .route::<openai::__path_list_models, _>(openai::list_models)
+        .merge(admin, |admin| {
+            admin
+                .layer(DefaultBodyLimit::max(ADMIN_UPLOAD_LIMIT))
+                .route_layer(axum::middleware::from_fn_with_state(state.clone(), admin::require_token))
+        })
 }

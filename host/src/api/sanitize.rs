@@ -5,15 +5,17 @@ use std::collections::BTreeMap;
 use axum::Json;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
+use super::error::ErrorBody;
 use super::{ApiError, ApiJson, AppState};
 use crate::plugins::PluginSummary;
-use crate::runtime::{SanitizeRequest, Stage, Verdict};
+use crate::runtime::{Finding, SanitizeRequest, Stage, Verdict};
 
 /// The body of `POST /v1/sanitize`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({ "plugin": "secrets", "content": "my key is sk-proj-abcdefghijklmnopqrstuvwxyz012345" }))] // pragma: allowlist secret
 #[serde(deny_unknown_fields)]
 pub struct SanitizeBody {
     /// The sanitizer's name.
@@ -30,7 +32,8 @@ pub struct SanitizeBody {
     options: BTreeMap<String, String>,
 }
 
-#[derive(Debug, Default, Clone, Copy, Deserialize)]
+/// Where a sanitizer runs: on the way in (prompts) or out (answers).
+#[derive(Debug, Default, Clone, Copy, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 enum StageName {
     Input,
@@ -38,7 +41,40 @@ enum StageName {
     Output,
 }
 
-/// `POST /v1/sanitize`.
+/// A sanitizer's verdict on a text.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(tag = "verdict", rename_all = "lowercase")]
+enum SanitizeAnswer {
+    /// Nothing to change: `text` is the input.
+    Pass {
+        /// The text.
+        text: String,
+        /// Always empty.
+        findings: Vec<Finding>,
+    },
+    /// The text, changed.
+    Rewritten {
+        /// The sanitized text.
+        text: String,
+        /// What was changed.
+        findings: Vec<Finding>,
+    },
+    /// The text is refused.
+    Blocked {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// `POST /v1/sanitize`: runs one sanitizer over a text; `x-airlock-plugins` names its version.
+#[utoipa::path(post, path = "/v1/sanitize", tag = "plugins", request_body = SanitizeBody, responses(
+    (status = 200, description = "The verdict.", body = SanitizeAnswer),
+    (status = 400, description = "The plugin is a provider, does not run at that stage, or refused the input.", body = ErrorBody),
+    (status = 403, description = "The key's role may not call the API, or the plugin denied the request.", body = ErrorBody),
+    (status = 404, description = "No such plugin is loaded.", body = ErrorBody),
+    (status = 500, description = "The plugin failed (crashed, exceeded a limit).", body = ErrorBody),
+    (status = 503, description = "No free instance slot.", body = ErrorBody),
+))]
 pub async fn sanitize(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<SanitizeBody>,
@@ -67,18 +103,28 @@ pub async fn sanitize(
     let request = SanitizeRequest { stage, content_type, options: body.options };
     let verdict = sanitizer.sanitize(&body.content, &request).await?;
     let answer = match verdict {
-        Verdict::Pass => json!({ "verdict": "pass", "text": body.content, "findings": [] }),
-        Verdict::Rewritten { text, findings } => json!({ "verdict": "rewritten", "text": text, "findings": findings }),
-        Verdict::Blocked(reason) => json!({ "verdict": "blocked", "reason": reason }),
+        Verdict::Pass => SanitizeAnswer::Pass { text: body.content, findings: Vec::new() },
+        Verdict::Rewritten { text, findings } => SanitizeAnswer::Rewritten { text, findings },
+        Verdict::Blocked(reason) => SanitizeAnswer::Blocked { reason },
     };
     let mut response = Json(answer).into_response();
     super::set_plugins_header(&mut response, &format!("{}@{}", manifest.name, manifest.version));
     Ok(response)
 }
 
-/// `GET /v1/plugins`.
-pub async fn list_plugins(State(state): State<AppState>) -> Json<serde_json::Value> {
+/// `GET /v1/plugins`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PluginList<'a> {
+    /// The plugins in service.
+    plugins: Vec<PluginSummary<'a>>,
+}
+
+/// `GET /v1/plugins`: the plugins in service.
+#[utoipa::path(get, path = "/v1/plugins", tag = "plugins", responses(
+    (status = 200, description = "The plugins.", body = PluginList),
+))]
+pub async fn list_plugins(State(state): State<AppState>) -> Response {
     let current = state.plugins.current();
     let plugins: Vec<PluginSummary<'_>> = current.iter().map(PluginSummary::from).collect();
-    Json(json!({ "plugins": plugins }))
+    Json(PluginList { plugins }).into_response()
 }

@@ -15,8 +15,12 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
 mod gateway;
+mod observability;
+mod transport;
 
 pub use gateway::{GatewayConfig, ModelAlias, Price};
+pub use observability::{MetricsConfig, TelemetryConfig};
+pub use transport::{TlsConfig, TransportLimits};
 
 use crate::generation::{ImageLimits, Retention};
 use crate::runtime::{
@@ -60,6 +64,14 @@ pub struct Config {
     pub watch_dir: Option<PathBuf>,
     /// The multi-tenant gateway: control plane, anonymous access, model aliases, prices.
     pub gateway: GatewayConfig,
+    /// TLS termination on the API listener; none: plain HTTP.
+    pub tls: Option<TlsConfig>,
+    /// Limits on the API listener's connections and requests.
+    pub limits: TransportLimits,
+    /// The Prometheus endpoint.
+    pub metrics: MetricsConfig,
+    /// Trace export.
+    pub telemetry: TelemetryConfig,
 }
 
 /// Signatures on uploaded plugins.
@@ -145,6 +157,10 @@ impl Default for Config {
             plugin_signatures: SignaturePolicy::default(),
             watch_dir: None,
             gateway: GatewayConfig::default(),
+            tls: None,
+            limits: TransportLimits::default(),
+            metrics: MetricsConfig::default(),
+            telemetry: TelemetryConfig::default(),
         }
     }
 }
@@ -260,6 +276,10 @@ const KEYS: &[&str] = &[
     "plugin_signatures",
     "watch_dir",
     "gateway",
+    "tls",
+    "limits",
+    "metrics",
+    "telemetry",
 ];
 
 impl Config {

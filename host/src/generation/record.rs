@@ -12,7 +12,7 @@ use super::stack::Stack;
 use crate::runtime::Finding;
 
 /// One generation.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct GenerationRecord {
     /// Its id.
     pub id: String,
@@ -36,7 +36,7 @@ impl GenerationRecord {
 }
 
 /// How a variant ended, or that it has not yet.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum VariantStatus {
     /// Still streaming.
@@ -48,7 +48,7 @@ pub enum VariantStatus {
 }
 
 /// One variant.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct VariantRecord {
     /// Its provider.
     pub provider: String,
@@ -61,6 +61,7 @@ pub struct VariantRecord {
     /// What the sanitizers changed.
     pub findings: Vec<Finding>,
     /// Tokens spent: (prompt, completion).
+    #[schema(value_type = Option<Vec<u32>>, min_items = 2, max_items = 2)]
     pub usage: Option<(u32, u32)>,
     /// Why it failed.
     pub error: Option<String>,

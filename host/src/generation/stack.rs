@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 /// A target stack.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Stack {
     /// HTML with Tailwind from its CDN.

@@ -16,6 +16,7 @@ use super::linker::{GuestState, provider_linker, sanitizer_linker};
 use super::provider::{ProviderManifest, ProviderPlugin, ProviderSetup};
 use super::sanitizer::SanitizerPlugin;
 use super::world::{Interfaces, World, WorldError};
+use crate::metrics::Metrics;
 
 /// How the operator configured one plugin.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -194,6 +195,7 @@ pub struct Runtime {
     provider_linker: Linker<GuestState>,
     cache: CodeCache,
     egress: EgressEnvironment,
+    metrics: Arc<Metrics>,
 }
 
 impl Runtime {
@@ -210,7 +212,8 @@ impl Runtime {
             Some(dir) => CodeCache::open(dir, engine.engine())?,
             None => CodeCache::disabled(engine.engine()),
         };
-        Ok(Self { engine, sanitizer_linker, provider_linker, cache, egress: EgressEnvironment::default() })
+        let egress = EgressEnvironment::default();
+        Ok(Self { engine, sanitizer_linker, provider_linker, cache, egress, metrics: Arc::default() })
     }
 
     /// The same runtime with another egress environment (a test resolver, a test CA).
@@ -223,6 +226,11 @@ impl Runtime {
     /// What the egress gates counted.
     pub fn egress_stats(&self) -> &Arc<EgressStats> {
         &self.egress.stats
+    }
+
+    /// The metrics of this runtime's plugins, and of the server built on it.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
     }
 
     /// Compiles `bytes` (or loads them from the cache) and checks world and imports.
@@ -255,7 +263,7 @@ impl Runtime {
         let engine = self.engine.engine();
         let plugin = match checked.world {
             World::Sanitizer => Plugin::Sanitizer(Arc::new(
-                SanitizerPlugin::load(engine, &self.sanitizer_linker, &checked.component, |name| {
+                SanitizerPlugin::load(engine, &self.sanitizer_linker, &checked.component, &self.metrics, |name| {
                     settings.sanitizer(name)
                 })
                 .await
@@ -288,8 +296,9 @@ impl Runtime {
     fn provider_setup(&self, manifest: &ProviderManifest, settings: ProviderSettings) -> anyhow::Result<ProviderSetup> {
         let policy = EgressPolicy::new(&manifest.hosts, &settings.hosts);
         let credential = settings.api_key.map(|key| Arc::new(Credential::new(key, settings.credential_hosts.clone())));
+        let name: Arc<str> = Arc::from(manifest.name.as_str());
         let gate = Gate::new(GateConfig {
-            plugin: Arc::from(manifest.name.as_str()),
+            plugin: name.clone(),
             policy,
             placement: manifest.placement().clone(),
             credential,
@@ -298,11 +307,13 @@ impl Runtime {
             extra_roots: self.egress.extra_roots.clone(),
             lookup: self.egress.lookup.clone(),
             stats: self.egress.stats.clone(),
+            metrics: self.metrics.clone(),
         })?;
         Ok(ProviderSetup {
             limits: settings.limits.unwrap_or(DEFAULT_PROVIDER_LIMITS),
             base_url: settings.base_url,
             gate,
+            calls: self.metrics.plugin_calls(&name, World::Provider.name()),
         })
     }
 }

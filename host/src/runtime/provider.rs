@@ -6,6 +6,7 @@
 //! a fresh CPU budget and the plugin's wall-clock budget.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use wasmtime::component::{Component, Linker, ResourceAny};
 use wasmtime::{Engine, Store};
@@ -16,6 +17,7 @@ use super::guest_log::{CallLog, LogRate};
 use super::limits::Limits;
 use super::linker::{GuestState, new_store, reset_cpu_budget};
 use super::sanitizer::is_valid_name;
+use crate::metrics::PluginCalls;
 
 /// Host bindings for the `provider` world.
 #[allow(missing_docs)]
@@ -36,7 +38,7 @@ use bindings::airlock::plugin::types as wit;
 use bindings::exports::airlock::plugin::provider_api as api;
 
 /// A model a provider knows.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct ModelInfo {
     /// The vendor's model id.
     pub id: String,
@@ -73,7 +75,7 @@ impl ProviderManifest {
 }
 
 /// Who speaks a message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Instructions.
@@ -183,6 +185,7 @@ pub struct ProviderPlugin {
     base_url: Option<String>,
     gate: Arc<Gate>,
     log_rate: Arc<LogRate>,
+    calls: PluginCalls,
 }
 
 /// What the operator configured for one provider, given its manifest.
@@ -193,6 +196,8 @@ pub struct ProviderSetup {
     pub base_url: Option<String>,
     /// Its gate.
     pub gate: Gate,
+    /// Where its calls are counted.
+    pub calls: PluginCalls,
 }
 
 impl ProviderPlugin {
@@ -223,7 +228,7 @@ impl ProviderPlugin {
             .map_err(|_| anyhow::anyhow!("the manifest call ran past {} ms", limits.wall_ms))?
             .map_err(|error| anyhow::anyhow!("the manifest call failed: {error:#}"))?;
         let manifest = convert_manifest(manifest)?;
-        let ProviderSetup { limits, base_url, gate } = setup(&manifest)?;
+        let ProviderSetup { limits, base_url, gate, calls } = setup(&manifest)?;
         Ok(Self {
             name: Arc::from(manifest.name.as_str()),
             manifest,
@@ -233,6 +238,7 @@ impl ProviderPlugin {
             base_url,
             gate: Arc::new(gate),
             log_rate,
+            calls,
         })
     }
 
@@ -276,16 +282,14 @@ impl ProviderPlugin {
         let log = CallLog::new(self.name.clone(), self.log_rate.clone(), self.limits.log_bytes());
         let mut store = new_store(&self.engine, &self.limits, &log, Some(hooks));
         let wit_request = self.wit_request(request);
-        let started = self
+        let (instance, resource) = self
             .guarded(&log, &mut store, async |store| {
                 let instance = self.pre.instantiate_async(&mut *store).await?;
                 let generation =
                     instance.airlock_plugin_provider_api().call_generate(&mut *store, &wit_request).await?;
-                Ok((instance, generation))
+                Ok(generation.map(|resource| (instance, resource)))
             })
             .await?;
-        let (instance, generation) = started;
-        let resource = generation.map_err(|error| self.reported(&store, error))?;
         Ok(Generation { plugin: self.clone(), store, log, instance, resource, done: false })
     }
 
@@ -305,7 +309,6 @@ impl ProviderPlugin {
                 instance.airlock_plugin_provider_api().call_list_models(&mut *store, base_url.as_deref()).await
             })
             .await?;
-        let models = models.map_err(|error| self.reported(&store, error))?;
         Ok(models.into_iter().map(model_info).collect())
     }
 
@@ -344,34 +347,29 @@ impl ProviderPlugin {
         }
     }
 
-    /// Runs one call under the wall-clock budget; a failure the gate caused is
-    /// reported as the gate's refusal.
+    /// Runs one call under the wall-clock budget and counts it; a failure the gate
+    /// caused is reported as the gate's refusal, whatever the plugin made of it.
     async fn guarded<R>(
         &self,
         log: &CallLog,
         store: &mut Store<GuestState>,
-        call: impl AsyncFnOnce(&mut Store<GuestState>) -> wasmtime::Result<R>,
+        call: impl AsyncFnOnce(&mut Store<GuestState>) -> wasmtime::Result<Result<R, wit::PluginError>>,
     ) -> Result<R, CallError> {
+        let started = Instant::now();
         let outcome = tokio::time::timeout(self.limits.wall_time(), call(store)).await;
         log.flush();
         let failure = match outcome {
-            Ok(Ok(value)) => return Ok(value),
+            Ok(Ok(Ok(value))) => {
+                self.calls.observe(None, started.elapsed());
+                return Ok(value);
+            }
+            Ok(Ok(Err(error))) => Failure::Reported(reported(error)),
             Ok(Err(error)) => Failure::from_wasmtime(&self.name, &error, log),
             Err(_elapsed) => Failure::WallClock { limit_ms: self.limits.wall_ms },
         };
-        Err(self.fail(store, failure))
-    }
-
-    fn reported(&self, store: &Store<GuestState>, error: wit::PluginError) -> CallError {
-        let reported = match error {
-            wit::PluginError::InvalidRequest(message) => Reported::InvalidRequest(message),
-            wit::PluginError::Upstream(upstream) => {
-                Reported::Upstream { status: upstream.status, message: upstream.message }
-            }
-            wit::PluginError::Denied(message) => Reported::Denied(message),
-            wit::PluginError::Internal(message) => Reported::Internal(message),
-        };
-        self.fail(store, Failure::Reported(reported))
+        let error = self.fail(store, failure);
+        self.calls.observe(Some(&error.failure), started.elapsed());
+        Err(error)
     }
 
     /// A failure, replaced by the gate's refusal when the gate refused something in
@@ -408,17 +406,12 @@ impl Generation {
         }
         reset_cpu_budget(&mut self.store);
         let (plugin, resource, instance) = (&self.plugin, self.resource, &self.instance);
-        let outcome = plugin
+        let chunk = plugin
             .guarded(&self.log, &mut self.store, async |store| {
                 instance.airlock_plugin_provider_api().generation().call_next(&mut *store, resource).await
             })
-            .await;
-        let chunk = match outcome {
-            Ok(Ok(chunk)) => Ok(chunk),
-            Ok(Err(error)) => Err(plugin.reported(&self.store, error)),
-            Err(error) => Err(error),
-        };
-        let chunk = chunk.inspect_err(|_| self.done = true)?;
+            .await
+            .inspect_err(|_| self.done = true)?;
         self.done = chunk.is_none();
         Ok(chunk.map(|chunk| match chunk {
             api::Chunk::Text(text) => Chunk::Text { text },
@@ -434,6 +427,17 @@ impl Generation {
                 },
             },
         }))
+    }
+}
+
+fn reported(error: wit::PluginError) -> Reported {
+    match error {
+        wit::PluginError::InvalidRequest(message) => Reported::InvalidRequest(message),
+        wit::PluginError::Upstream(upstream) => {
+            Reported::Upstream { status: upstream.status, message: upstream.message }
+        }
+        wit::PluginError::Denied(message) => Reported::Denied(message),
+        wit::PluginError::Internal(message) => Reported::Internal(message),
     }
 }
 

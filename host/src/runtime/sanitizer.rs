@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use wasmtime::component::{Component, Linker, ResourceAny};
 use wasmtime::{Engine, Store};
@@ -18,6 +19,8 @@ use super::guest_log::{CallLog, LogRate};
 use super::limits::Limits;
 use super::linker::{GuestState, new_store, reset_cpu_budget};
 use super::loader::PluginSettings;
+use super::world::World;
+use crate::metrics::{Metrics, PluginCalls};
 
 /// Host bindings for the `sanitizer` world.
 #[allow(missing_docs)]
@@ -51,7 +54,7 @@ pub struct SanitizerManifest {
 }
 
 /// One finding: what a sanitizer changed or noticed.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Finding {
     /// Machine-readable rule.
     pub rule: String,
@@ -109,11 +112,13 @@ pub struct SanitizerPlugin {
     limits: Limits,
     default_options: BTreeMap<String, String>,
     log_rate: Arc<LogRate>,
+    calls: PluginCalls,
 }
 
 impl SanitizerPlugin {
     /// Links `component` and reads its manifest (one call, under the default limits),
-    /// then applies the operator's `settings` for the name the manifest gives.
+    /// then applies the operator's `settings` for the name the manifest gives; its
+    /// calls are counted in `metrics` from then on.
     ///
     /// # Errors
     ///
@@ -123,6 +128,7 @@ impl SanitizerPlugin {
         engine: &Engine,
         linker: &Linker<GuestState>,
         component: &Component,
+        metrics: &Metrics,
         settings: impl Fn(&str) -> PluginSettings,
     ) -> anyhow::Result<Self> {
         let instance_pre = linker.instantiate_pre(component).map_err(anyhow::Error::from)?;
@@ -135,6 +141,7 @@ impl SanitizerPlugin {
             limits: Limits::default(),
             default_options: BTreeMap::new(),
             log_rate: Arc::new(LogRate::default()),
+            calls: PluginCalls::default(),
         };
         let manifest = plugin.call_manifest().await?;
         anyhow::ensure!(
@@ -144,6 +151,7 @@ impl SanitizerPlugin {
         );
         let PluginSettings { limits, options } = settings(&manifest.name);
         plugin.name = Arc::from(manifest.name.as_str());
+        plugin.calls = metrics.plugin_calls(&plugin.name, World::Sanitizer.name());
         plugin.manifest = manifest;
         plugin.limits = limits;
         plugin.default_options = options;
@@ -170,7 +178,7 @@ impl SanitizerPlugin {
         let manifest = self
             .guarded(&log, async {
                 let instance = self.pre.instantiate_async(&mut store).await?;
-                instance.airlock_plugin_sanitizer_api().call_manifest(&mut store).await
+                instance.airlock_plugin_sanitizer_api().call_manifest(&mut store).await.map(Ok)
             })
             .await?;
         Ok(SanitizerManifest {
@@ -196,8 +204,7 @@ impl SanitizerPlugin {
                 let instance = self.pre.instantiate_async(&mut store).await?;
                 instance.airlock_plugin_sanitizer_api().call_sanitize(&mut store, content, &context).await
             })
-            .await?
-            .map_err(|error| self.fail(Failure::Reported(reported(error))))?;
+            .await?;
         let verdict = match verdict {
             api::Verdict::Pass => Verdict::Pass,
             api::Verdict::Rewritten(rewrite) => {
@@ -222,7 +229,7 @@ impl SanitizerPlugin {
                 let instance = self.pre.instantiate_async(&mut store).await?;
                 let session =
                     instance.airlock_plugin_sanitizer_api().session().call_constructor(&mut store, &context).await?;
-                Ok((instance, session))
+                Ok(Ok((instance, session)))
             })
             .await?;
         Ok(SanitizerSession { plugin: self.clone(), store, log, instance, session })
@@ -243,15 +250,24 @@ impl SanitizerPlugin {
         (new_store(&self.engine, &self.limits, &log, None), log)
     }
 
-    /// Runs one call under the wall-clock budget and classifies its failure.
-    async fn guarded<R>(&self, log: &CallLog, call: impl Future<Output = wasmtime::Result<R>>) -> Result<R, CallError> {
+    /// Runs one call under the wall-clock budget, classifies its failure (or the error
+    /// the plugin reported) and counts it.
+    async fn guarded<R>(
+        &self,
+        log: &CallLog,
+        call: impl Future<Output = wasmtime::Result<Result<R, api::PluginError>>>,
+    ) -> Result<R, CallError> {
+        let started = Instant::now();
         let outcome = tokio::time::timeout(self.limits.wall_time(), call).await;
         log.flush();
-        match outcome {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(error)) => Err(self.fail(Failure::from_wasmtime(&self.name, &error, log))),
-            Err(_elapsed) => Err(self.fail(Failure::WallClock { limit_ms: self.limits.wall_ms })),
-        }
+        let result = match outcome {
+            Ok(Ok(Ok(value))) => Ok(value),
+            Ok(Ok(Err(error))) => Err(Failure::Reported(reported(error))),
+            Ok(Err(error)) => Err(Failure::from_wasmtime(&self.name, &error, log)),
+            Err(_elapsed) => Err(Failure::WallClock { limit_ms: self.limits.wall_ms }),
+        };
+        self.calls.observe(result.as_ref().err(), started.elapsed());
+        result.map_err(|failure| self.fail(failure))
     }
 
     fn check_output_size(&self, size: usize) -> Result<(), CallError> {
@@ -284,10 +300,7 @@ impl SanitizerSession {
         reset_cpu_budget(&mut self.store);
         let (plugin, store, session) = (&self.plugin, &mut self.store, self.session);
         let api = self.instance.airlock_plugin_sanitizer_api();
-        let text = plugin
-            .guarded(&self.log, api.session().call_push(store, session, chunk))
-            .await?
-            .map_err(|error| plugin.fail(Failure::Reported(reported(error))))?;
+        let text = plugin.guarded(&self.log, api.session().call_push(store, session, chunk)).await?;
         plugin.check_output_size(text.len())?;
         Ok(text)
     }
@@ -301,10 +314,7 @@ impl SanitizerSession {
         reset_cpu_budget(&mut self.store);
         let (plugin, store, session) = (&self.plugin, &mut self.store, self.session);
         let api = self.instance.airlock_plugin_sanitizer_api();
-        let end = plugin
-            .guarded(&self.log, api.session().call_finish(store, session))
-            .await?
-            .map_err(|error| plugin.fail(Failure::Reported(reported(error))))?;
+        let end = plugin.guarded(&self.log, api.session().call_finish(store, session)).await?;
         let end = StreamEnd { tail: end.tail, findings: findings(end.findings), blocked: end.blocked };
         plugin.check_output_size(end.tail.len() + findings_size(&end.findings))?;
         Ok(end)

@@ -48,7 +48,7 @@ const STD_INTERFACES: &[&str] = &[
 const PROVIDER_INTERFACES: &[&str] = &["wasi:http/outgoing-handler", "wasi:http/types"];
 
 /// The two kinds of plugin.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum World {
     /// Imports nothing with authority; exports `sanitizer-api`.

@@ -91,6 +91,7 @@ pub struct Tenancy {
     rates: limits::KeyRates,
     streams: limits::StreamCaps,
     usage: tokio::sync::Mutex<HashMap<String, limits::PeriodUsage>>,
+    metrics: Arc<crate::metrics::Metrics>,
 }
 
 impl std::fmt::Debug for Tenancy {
@@ -141,7 +142,15 @@ impl Tenancy {
             rates: limits::KeyRates::default(),
             streams: limits::StreamCaps::default(),
             usage: tokio::sync::Mutex::default(),
+            metrics: Arc::default(),
         })
+    }
+
+    /// The same service, counting the tokens of finished calls in `metrics`.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<crate::metrics::Metrics>) -> Self {
+        self.metrics = metrics;
+        self
     }
 
     /// The audit log.

@@ -69,12 +69,29 @@ impl Tenancy {
                 _slot: slot,
             }),
             Err(over) => {
-                let mut event = AuditEvent::new("request.throttled", 429);
-                event.request_id = Some(request_id.to_owned());
-                event.tenant = Some(tenant);
-                event.key_prefix = Some(caller.principal.key_prefix.clone());
-                event.detail = Some(over.what.clone());
-                self.audit.record(event).await;
+                self.audit.record(throttled(&tenant, caller, request_id, &over)).await;
+                Err(over)
+            }
+        }
+    }
+
+    /// A slot among `caller`'s tenant's concurrent streams (none for callers without a
+    /// tenant or a cap), held until the permit is dropped: for the screenshot API, whose
+    /// calls are not metered per request like the gateway's.
+    ///
+    /// # Errors
+    ///
+    /// [`OverLimit`] when every slot is taken; the refusal is audited.
+    pub async fn stream_slot(
+        &self,
+        caller: &Caller,
+        request_id: &str,
+    ) -> Result<Option<OwnedSemaphorePermit>, OverLimit> {
+        let Some(tenant) = caller.tenant.as_ref() else { return Ok(None) };
+        match self.streams.acquire(&tenant.id, tenant.quotas.max_concurrent_streams) {
+            Ok(slot) => Ok(slot),
+            Err(over) => {
+                self.audit.record(throttled(&tenant.id, caller, request_id, &over)).await;
                 Err(over)
             }
         }
@@ -121,6 +138,7 @@ impl Tenancy {
             usage.add(tokens, now);
         }
         self.rates.charge_tokens(&admission.key_prefix, tokens.tokens());
+        self.metrics.tokens(&admission.tenant, &outcome.provider, outcome.prompt_tokens, outcome.completion_tokens);
         let latency = admission.started.elapsed();
         let event = AuditEvent {
             request_id: Some(admission.request_id.clone()),
@@ -150,4 +168,14 @@ impl Tenancy {
         };
         self.audit.record_request(event, record).await;
     }
+}
+
+/// The audit record of a call refused for going over a limit.
+fn throttled(tenant: &str, caller: &Caller, request_id: &str, over: &OverLimit) -> AuditEvent {
+    let mut event = AuditEvent::new("request.throttled", 429);
+    event.request_id = Some(request_id.to_owned());
+    event.tenant = Some(tenant.to_owned());
+    event.key_prefix = Some(caller.principal.key_prefix.clone());
+    event.detail = Some(over.what.clone());
+    event
 }

@@ -124,13 +124,19 @@ impl Gateway {
     /// Stops the server gracefully (the audit log is flushed) and returns its data
     /// directory, which lives as long as the gateway.
     pub async fn stop(&mut self) -> PathBuf {
+        self.shut_down().await.expect("server stops cleanly");
+        self.data.path().to_path_buf()
+    }
+
+    /// Sends the shutdown signal and waits for the server to stop: how it ended.
+    pub async fn shut_down(&mut self) -> anyhow::Result<()> {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
-        if let Some(serving) = self.serving.take() {
-            serving.await.expect("server task").expect("server stops cleanly");
+        match self.serving.take() {
+            Some(serving) => serving.await.expect("server task"),
+            None => Ok(()),
         }
-        self.data.path().to_path_buf()
     }
 
     pub async fn generate(&self, provider: &str, body: Value, own_key: Option<&str>) -> Answer {

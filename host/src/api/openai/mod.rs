@@ -23,11 +23,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::sse::Event;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use self::routing::Started;
-use self::wire::{ChatBody, Envelope, usage_json};
+use self::wire::{ChatBody, ChatCompletion, Envelope, Usage};
 use super::auth::Authenticated;
+use super::error::ErrorBody;
 use super::request_id::current_request_id;
 use super::{ApiError, ApiJson, AppState};
 use crate::chain::{ChainStream, SanitizerChain};
@@ -100,7 +103,25 @@ async fn guard_input(
     Ok(())
 }
 
-/// `POST /v1/chat/completions`.
+/// `POST /v1/chat/completions`: a chat completion, whole (`chat.completion`) or, with
+/// `"stream": true`, as server-sent `chat.completion.chunk`s ending with `[DONE]`.
+#[utoipa::path(post, path = "/v1/chat/completions", tag = "gateway", request_body = ChatBody, responses(
+    (status = 200, description = "The answer.", content(
+        (ChatCompletion = "application/json"),
+        (String = "text/event-stream"),
+    )),
+    (status = 400, description = "Invalid request (or the upstream refused it as such).", body = ErrorBody),
+    (status = 401, description = "No valid API key (or the upstream refused the key).", body = ErrorBody),
+    (status = 403, description = "Refused: not a tenant's key, the tenant's policy, an input sanitizer, egress.", body = ErrorBody),
+    (status = 404, description = "No such model (for this tenant), or the upstream has none.", body = ErrorBody),
+    (status = 413, description = "The request (or the upstream request) is too large.", body = ErrorBody),
+    (status = 422, description = "Invalid JSON fields (or the upstream refused them).", body = ErrorBody),
+    (status = 429, description = "A rate limit or quota of the key or tenant, or the upstream's.", body = ErrorBody),
+    (status = 500, description = "A plugin failed.", body = ErrorBody),
+    (status = 502, description = "The upstream failed.", body = ErrorBody),
+    (status = 503, description = "No free instance slot, or a sanitizer of the policy is not loaded.", body = ErrorBody),
+    (status = 504, description = "The tenant's request timeout, or the upstream's.", body = ErrorBody),
+))]
 pub async fn chat_completions(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
@@ -252,7 +273,7 @@ async fn whole(
     if sanitized.blocked.is_some() {
         finish_reason = "content_filter";
     }
-    let usage = usage_json(call.outcome.prompt_tokens, call.outcome.completion_tokens);
+    let usage = Usage::new(call.outcome.prompt_tokens, call.outcome.completion_tokens);
     call.finish(200).await;
     Ok(Json(envelope.completion(&sanitized.text, finish_reason, usage)).into_response())
 }
@@ -310,7 +331,7 @@ async fn stream(
         let mut closing = vec![data(&envelope.chunk(json!({}), Some(finish_reason)))];
         if include_usage {
             closing.push(data(
-                &envelope.usage_chunk(usage_json(call.outcome.prompt_tokens, call.outcome.completion_tokens)),
+                &envelope.usage_chunk(Usage::new(call.outcome.prompt_tokens, call.outcome.completion_tokens)),
             ));
         }
         call.finish(200).await;
@@ -352,28 +373,58 @@ async fn client_left(mut call: Call) {
     call.finish(499).await;
 }
 
-/// `GET /v1/models`.
+/// A model in OpenAI's shape.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelObject {
+    /// An alias, or `provider/model`.
+    id: String,
+    /// `model`.
+    object: &'static str,
+    /// Always 0.
+    created: i64,
+    /// `airlock` for an alias, else the provider.
+    owned_by: String,
+}
+
+impl ModelObject {
+    fn new(id: String, owned_by: &str) -> Self {
+        Self { id, object: "model", created: 0, owned_by: owned_by.to_owned() }
+    }
+}
+
+/// `GET /v1/models`' answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ModelPage {
+    /// `list`.
+    object: &'static str,
+    /// The models.
+    data: Vec<ModelObject>,
+}
+
+/// `GET /v1/models`: the models the caller's tenant may use.
+#[utoipa::path(get, path = "/v1/models", tag = "gateway", responses(
+    (status = 200, description = "The models.", body = ModelPage),
+))]
 pub async fn list_models(
     State(state): State<AppState>,
     Authenticated(caller): Authenticated,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<ModelPage>, ApiError> {
     let tenant = calling_tenant(&caller)?;
     let plugins = state.plugins.current();
-    let mut data: Vec<Value> = state
+    let mut data: Vec<ModelObject> = state
         .config
         .gateway
         .models
         .keys()
         .filter(|alias| routing::resolve(&state, &tenant, alias).is_ok())
-        .map(|alias| json!({ "id": alias, "object": "model", "created": 0, "owned_by": "airlock" }))
+        .map(|alias| ModelObject::new(alias.clone(), "airlock"))
         .collect();
     for provider in plugins.iter().filter_map(|plugin| plugin.provider()) {
         for model in &provider.manifest().models {
             if tenant.policy.allows(provider.name(), &model.id, None) {
-                let id = format!("{}/{}", provider.name(), model.id);
-                data.push(json!({ "id": id, "object": "model", "created": 0, "owned_by": provider.name() }));
+                data.push(ModelObject::new(format!("{}/{}", provider.name(), model.id), provider.name()));
             }
         }
     }
-    Ok(Json(json!({ "object": "list", "data": data })))
+    Ok(Json(ModelPage { object: "list", data }))
 }

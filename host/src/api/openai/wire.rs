@@ -2,8 +2,9 @@
 //! a [`GenerateRequest`], and the response objects (whole and streamed chunks).
 
 use base64::Engine as _;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
 
 use crate::api::ApiError;
 use crate::generation::{ImageLimits, check_image};
@@ -11,57 +12,72 @@ use crate::runtime::{GenerateRequest, Message, Part, Role};
 
 /// `POST /v1/chat/completions`' body. Fields OpenAI defines that Airlock does not use
 /// (e.g. `user`, `seed`) are accepted and ignored, as OpenAI's own clients send them.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(example = json!({ "model": "openai-compatible/gpt-4o", "messages": [{ "role": "user", "content": "Say hello." }] }))]
 pub struct ChatBody {
     /// A model alias, `provider/model`, or a model id a provider lists.
     pub model: String,
+    /// The conversation; at least one message.
     messages: Vec<ChatMessage>,
     /// Stream the answer as server-sent events.
     #[serde(default)]
     pub stream: bool,
     stream_options: Option<StreamOptions>,
+    /// Most tokens to generate.
     max_tokens: Option<u32>,
+    /// Most tokens to generate (preferred over `max_tokens`).
     max_completion_tokens: Option<u32>,
+    /// Sampling temperature.
     temperature: Option<f32>,
+    /// Nucleus sampling.
     top_p: Option<f32>,
     stop: Option<Stop>,
+    /// How many answers; only 1 is supported.
     n: Option<u32>,
 }
 
-#[derive(Debug, Deserialize)]
+/// Options of a streamed answer.
+#[derive(Debug, Deserialize, ToSchema)]
 struct StreamOptions {
+    /// End the stream with a usage chunk.
     #[serde(default)]
     include_usage: bool,
 }
 
-#[derive(Debug, Deserialize)]
+/// Sequences that end the answer: one or several.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 enum Stop {
     One(String),
     Many(Vec<String>),
 }
 
-#[derive(Debug, Deserialize)]
+/// One message.
+#[derive(Debug, Deserialize, ToSchema)]
 struct ChatMessage {
+    /// `system`, `developer`, `user` or `assistant`.
     role: String,
     content: Option<ChatContent>,
 }
 
-#[derive(Debug, Deserialize)]
+/// A message's content: a text, or parts.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(untagged)]
 enum ChatContent {
     Text(String),
     Parts(Vec<ChatPart>),
 }
 
-#[derive(Debug, Deserialize)]
+/// A text, or an image as an inline `data:image/…;base64,…` URL.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(tag = "type", rename_all = "snake_case")]
 enum ChatPart {
     Text { text: String },
     ImageUrl { image_url: ImageUrl },
 }
 
-#[derive(Debug, Deserialize)]
+/// An image's URL (only inline `data:` URLs).
+#[derive(Debug, Deserialize, ToSchema)]
 struct ImageUrl {
     url: String,
 }
@@ -156,26 +172,74 @@ pub struct Envelope {
 }
 
 /// Token counts in OpenAI's shape.
-pub fn usage_json(prompt_tokens: u32, completion_tokens: u32) -> Value {
-    json!({
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": u64::from(prompt_tokens) + u64::from(completion_tokens),
-    })
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct Usage {
+    /// Tokens in the prompt.
+    prompt_tokens: u32,
+    /// Tokens in the answer.
+    completion_tokens: u32,
+    /// Their sum.
+    total_tokens: u64,
+}
+
+impl Usage {
+    /// The counts and their total.
+    pub fn new(prompt_tokens: u32, completion_tokens: u32) -> Self {
+        Self { prompt_tokens, completion_tokens, total_tokens: u64::from(prompt_tokens) + u64::from(completion_tokens) }
+    }
+}
+
+/// A whole answer: `chat.completion`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChatCompletion {
+    /// `chatcmpl-…`.
+    id: String,
+    /// `chat.completion`.
+    #[schema(pattern = "^chat\\.completion$")]
+    object: &'static str,
+    /// Unix seconds.
+    created: i64,
+    /// The model as the caller named it.
+    model: String,
+    /// The one answer.
+    choices: Vec<Choice>,
+    usage: Usage,
+}
+
+/// The answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Choice {
+    /// Always 0.
+    index: u32,
+    message: AssistantMessage,
+    /// `stop`, `length`, or `content_filter` (an output sanitizer blocked the answer).
+    finish_reason: String,
+}
+
+/// The assistant's message.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AssistantMessage {
+    /// `assistant`.
+    role: &'static str,
+    /// The sanitized text.
+    content: String,
 }
 
 impl Envelope {
     /// A whole `chat.completion`.
-    pub fn completion(&self, content: &str, finish_reason: &str, usage: Value) -> Value {
-        json!({
-            "id": self.id, "object": "chat.completion", "created": self.created, "model": self.model,
-            "choices": [{
-                "index": 0,
-                "message": { "role": "assistant", "content": content },
-                "finish_reason": finish_reason,
+    pub fn completion(&self, content: &str, finish_reason: &str, usage: Usage) -> ChatCompletion {
+        ChatCompletion {
+            id: self.id.clone(),
+            object: "chat.completion",
+            created: self.created,
+            model: self.model.clone(),
+            choices: vec![Choice {
+                index: 0,
+                message: AssistantMessage { role: "assistant", content: content.to_owned() },
+                finish_reason: finish_reason.to_owned(),
             }],
-            "usage": usage,
-        })
+            usage,
+        }
     }
 
     /// A `chat.completion.chunk` carrying `delta`.
@@ -187,7 +251,7 @@ impl Envelope {
     }
 
     /// The last chunk of a stream that asked for usage.
-    pub fn usage_chunk(&self, usage: Value) -> Value {
+    pub fn usage_chunk(&self, usage: Usage) -> Value {
         json!({
             "id": self.id, "object": "chat.completion.chunk", "created": self.created, "model": self.model,
             "choices": [], "usage": usage,

@@ -13,7 +13,8 @@
 //!    first-byte and total deadlines; the response body is capped as it streams.
 //!
 //! A refusal reaches the guest as `HttpRequestDenied`; the host keeps the reason (see
-//! [`CallHooks::refusals`]), logs it with the plugin's name and counts it.
+//! [`CallHooks::refusals`]), logs it with the plugin's name and counts it (in
+//! [`EgressStats`] and `airlock_egress_denied_total`).
 
 use std::collections::BTreeMap;
 use std::net::IpAddr;
@@ -32,6 +33,7 @@ use wasmtime_wasi_http::{
 use super::credential::{self, Credential, Placement};
 use super::policy::{AllowedHost, Denial, EgressPolicy};
 use super::resolve::{CheckedResolver, NameLookup};
+use crate::metrics::Metrics;
 
 /// Caps on one outgoing request. Every field has a default; see README.md.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -99,19 +101,19 @@ pub enum Refusal {
 }
 
 impl Refusal {
-    /// A short, stable name for logs and metrics.
+    /// A short, stable name for logs and metrics (the `reason` label).
     pub fn kind(&self) -> &'static str {
         match self {
-            Refusal::Denied(Denial::HostNotAllowed { .. }) => "host-not-allowed",
-            Refusal::Denied(Denial::InsecureScheme { .. }) => "insecure-scheme",
-            Refusal::Denied(Denial::ForbiddenAddress { .. }) => "forbidden-address",
-            Refusal::RequestTooLarge { .. } => "request-too-large",
-            Refusal::ResponseTooLarge { .. } => "response-too-large",
+            Refusal::Denied(Denial::HostNotAllowed { .. }) => "host_not_allowed",
+            Refusal::Denied(Denial::InsecureScheme { .. }) => "insecure_scheme",
+            Refusal::Denied(Denial::ForbiddenAddress { .. }) => "forbidden_address",
+            Refusal::RequestTooLarge { .. } => "request_too_large",
+            Refusal::ResponseTooLarge { .. } => "response_too_large",
         }
     }
 }
 
-/// Counters of what the gates did, by outcome: `sent`, `key-added`, and each
+/// Counters of what the gates did, by outcome: `sent`, `key_added`, and each
 /// [`Refusal::kind`].
 #[derive(Debug, Default)]
 pub struct EgressStats(Mutex<BTreeMap<&'static str, u64>>);
@@ -147,6 +149,8 @@ pub struct GateConfig {
     pub lookup: Arc<dyn NameLookup>,
     /// Where outcomes are counted.
     pub stats: Arc<EgressStats>,
+    /// Where refusals are counted for `/metrics`.
+    pub metrics: Arc<Metrics>,
 }
 
 /// One provider's gate: its policy, its credential and its own HTTP client.
@@ -159,6 +163,7 @@ pub struct Gate {
     limits: EgressLimits,
     client: reqwest::Client,
     stats: Arc<EgressStats>,
+    metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for Gate {
@@ -195,6 +200,7 @@ impl Gate {
             limits: config.limits,
             client: builder.build()?,
             stats: config.stats,
+            metrics: config.metrics,
         })
     }
 
@@ -222,6 +228,7 @@ impl Gate {
     fn refuse(&self, refusal: Refusal, refusals: &Mutex<Vec<Refusal>>) -> Error {
         tracing::warn!(plugin = %self.plugin, kind = refusal.kind(), reason = %refusal, "egress refused");
         self.stats.count(refusal.kind());
+        self.metrics.egress_denied(&self.plugin, refusal.kind());
         refusals.lock().unwrap_or_else(PoisonError::into_inner).push(refusal);
         Error::HttpRequestDenied
     }
@@ -250,7 +257,7 @@ impl Gate {
         parts.headers.remove(http::header::HOST);
         let credential = own_key.as_deref().or(self.credential.as_deref());
         if credential::apply(&self.placement, credential, &destination, &mut parts) == credential::Applied::Key {
-            self.stats.count("key-added");
+            self.stats.count("key_added");
         }
         let limit = self.limits.request_bytes();
         let body = read_capped(body, limit)

@@ -1,0 +1,232 @@
+//! The OpenAPI 3.1 document, made from the handlers' `#[utoipa::path]` annotations as
+//! [`Routes`] routes them: a route's path and method come from its annotation, so no
+//! route is served undocumented. Errors every route of a kind can answer — the auth
+//! middleware's 401/403, the JSON extractor's 400/413/415/422, the admin token's — are
+//! added here, in one place; each annotation lists its handler's own.
+//!
+//! `GET /openapi.json` serves the document and `GET /docs` a page that renders it (its
+//! script and style are embedded in the binary, like the app's, under a strict CSP).
+
+use axum::Router;
+use axum::handler::Handler;
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{MethodFilter, MethodRouter, on};
+use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{Components, ContentBuilder, InfoBuilder, OpenApi, Ref, RefOr, ResponseBuilder, Tag};
+use utoipa::{PartialSchema, Path, ToSchema};
+
+use super::AppState;
+use super::auth::{always_needs_key, is_exempt};
+use super::error::ErrorBody;
+
+/// The security scheme of tenants' API keys (`Authorization: Bearer ak_…`).
+const API_KEY: &str = "api_key";
+/// The security scheme of the operator's admin token.
+const ADMIN_TOKEN: &str = "admin_token";
+/// The schema of one server-sent event, which every `text/event-stream` response refers to.
+const SSE_EVENT: &str = "ServerSentEvent";
+
+/// Routes that add themselves to the document as they are routed.
+pub(super) struct Routes {
+    router: Router<AppState>,
+    openapi: OpenApi,
+}
+
+impl Routes {
+    /// No routes yet; the document's info, security schemes and tags.
+    pub(super) fn new() -> Self {
+        let info = InfoBuilder::new()
+            .title("Airlock")
+            .version(env!("CARGO_PKG_VERSION"))
+            .description(Some(
+                "Screenshots to code, and a multi-tenant OpenAI-compatible LLM gateway whose providers and \
+                 sanitizers are sandboxed Wasm components. Every error is \
+                 `{ \"error\": { \"type\", \"message\", \"request_id\" } }`; every response carries `x-request-id`.",
+            ))
+            .build();
+        let mut components = Components::new();
+        for (name, what) in [(API_KEY, "a tenant's API key, `ak_…`"), (ADMIN_TOKEN, "the operator's `admin_token`")] {
+            let scheme = Http::builder().scheme(HttpAuthScheme::Bearer).description(Some(what)).build();
+            components.security_schemes.insert(name.to_owned(), SecurityScheme::Http(scheme));
+        }
+        components.schemas.insert(ErrorBody::name().into_owned(), ErrorBody::schema());
+        components.schemas.insert(SSE_EVENT.to_owned(), sse_event());
+        let mut schemas = Vec::new();
+        ErrorBody::schemas(&mut schemas);
+        components.schemas.extend(schemas);
+        let mut openapi = OpenApi::new(info, utoipa::openapi::Paths::new());
+        openapi.components = Some(components);
+        openapi.tags = Some(
+            [
+                ("health", "Liveness and readiness."),
+                ("plugins", "The loaded plugins and the sanitizers."),
+                ("providers", "The providers, their models, and streamed generations through one."),
+                ("generations", "Screenshots (or a description, or code) to pages."),
+                ("gateway", "The OpenAI-compatible gateway, for tenants' API keys."),
+                ("admin", "Plugin uploads, activation and rollback, with the operator's admin token."),
+            ]
+            .into_iter()
+            .map(|(name, description)| {
+                let mut tag = Tag::new(name);
+                tag.description = Some(description.to_owned());
+                tag
+            })
+            .collect(),
+        );
+        Self { router: Router::new(), openapi }
+    }
+
+    /// Serves the operation `P` (path and method from its annotation) with `handler`.
+    pub(super) fn route<P: Path + utoipa::__dev::SchemaReferences, T: 'static>(
+        self,
+        handler: impl Handler<T, AppState>,
+    ) -> Self {
+        self.route_with::<P>(|methods| on(methods, handler))
+    }
+
+    /// Serves the operation `P` with what `serve` makes for its methods (e.g. with a layer).
+    pub(super) fn route_with<P: Path + utoipa::__dev::SchemaReferences>(
+        mut self,
+        serve: impl FnOnce(MethodFilter) -> MethodRouter<AppState>,
+    ) -> Self {
+        let path = P::path();
+        let methods = P::methods();
+        let filter = methods.iter().map(method_filter).reduce(MethodFilter::or).expect("an operation has a method");
+        let mut operation = P::operation();
+        add_shared_errors(&path, &mut operation);
+        refer_to_sse_event(&mut operation);
+        self.openapi.paths.add_path_operation(&path, methods, operation);
+        let mut schemas = Vec::new();
+        P::schemas(&mut schemas);
+        self.openapi.components.get_or_insert_with(Components::new).schemas.extend(schemas);
+        self.router = self.router.route(&path, serve(filter));
+        self
+    }
+
+    /// Adds `other`'s routes, wrapped by `wrap` (e.g. their own layers), and their documentation.
+    pub(super) fn merge(mut self, other: Routes, wrap: impl FnOnce(Router<AppState>) -> Router<AppState>) -> Self {
+        self.router = self.router.merge(wrap(other.router));
+        self.openapi.merge(other.openapi);
+        self
+    }
+
+    /// The router, and the document of its routes.
+    pub(super) fn finish(self) -> (Router<AppState>, OpenApi) {
+        (self.router, self.openapi)
+    }
+}
+
+fn method_filter(method: &HttpMethod) -> MethodFilter {
+    match method {
+        HttpMethod::Get => MethodFilter::GET,
+        HttpMethod::Post => MethodFilter::POST,
+        HttpMethod::Put => MethodFilter::PUT,
+        HttpMethod::Delete => MethodFilter::DELETE,
+        HttpMethod::Options => MethodFilter::OPTIONS,
+        HttpMethod::Head => MethodFilter::HEAD,
+        HttpMethod::Patch => MethodFilter::PATCH,
+        HttpMethod::Trace => MethodFilter::TRACE,
+    }
+}
+
+/// Adds the security and the errors that the middleware and the JSON extractor answer.
+fn add_shared_errors(path: &str, operation: &mut Operation) {
+    let mut errors: Vec<(&str, &str)> = Vec::new();
+    if path.starts_with("/admin/") {
+        operation.security = Some(vec![SecurityRequirement::new(ADMIN_TOKEN, Vec::<String>::new())]);
+        errors.push(("401", "The admin token is missing or wrong."));
+        errors.push(("404", "No admin token is configured: the admin routes do not exist."));
+    } else if !is_exempt(path) {
+        let mut security = vec![SecurityRequirement::new(API_KEY, Vec::<String>::new())];
+        if !always_needs_key(path) {
+            // Callers without a key are served when the operator allows anonymous use.
+            security.push(SecurityRequirement::default());
+        }
+        operation.security = Some(security);
+        errors.push(("401", "The API key is missing (and anonymous use is off), unknown, revoked or expired."));
+        errors.push(("403", "The key's role may not call the API."));
+    }
+    let json_body = operation.request_body.as_ref().is_some_and(|body| body.content.contains_key("application/json"));
+    if json_body {
+        errors.push(("400", "The body is not valid JSON, or asks for something impossible."));
+        errors.push(("413", "The body is larger than allowed."));
+        errors.push(("415", "The body is not `application/json`."));
+        errors.push(("422", "The JSON does not have the expected fields and types."));
+    }
+    for (status, description) in errors {
+        operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));
+    }
+}
+
+/// One event of a stream: its name, and its data (JSON, or `[DONE]`).
+fn sse_event() -> RefOr<Schema> {
+    let text = |description: &str| ObjectBuilder::new().schema_type(Type::String).description(Some(description));
+    ObjectBuilder::new()
+        .description(Some("One server-sent event; `data` is JSON (an error event's is the error body)."))
+        .property("event", text("The event's name (absent: `message`)."))
+        .property("data", text("The event's data."))
+        .property("id", text("The event's id."))
+        .property("retry", ObjectBuilder::new().schema_type(Type::Integer))
+        .required("data")
+        .into()
+}
+
+/// Points every `text/event-stream` response at [`sse_event`].
+fn refer_to_sse_event(operation: &mut Operation) {
+    for response in operation.responses.responses.values_mut() {
+        if let RefOr::T(response) = response
+            && let Some(stream) = response.content.get_mut("text/event-stream")
+        {
+            stream.schema = Some(Ref::from_schema_name(SSE_EVENT).into());
+        }
+    }
+}
+
+/// A response with the JSON error body.
+fn error_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    let content = ContentBuilder::new().schema(Some(Ref::from_schema_name(ErrorBody::name()))).build();
+    RefOr::T(ResponseBuilder::new().description(description).content("application/json", content).build())
+}
+
+/// The docs page, its script and style.
+const DOCS_HTML: &str = include_str!("../../web/docs.html");
+const DOCS_JS: &str = include_str!("../../web/docs.js");
+const DOCS_CSS: &str = include_str!("../../web/docs.css");
+
+/// The docs page's Content-Security-Policy: its own script and style, requests to this
+/// server only.
+const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+                        base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// Paths the document and its page are served at (no key needed).
+pub const PATHS: [&str; 4] = ["/openapi.json", "/docs", "/docs.js", "/docs.css"];
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOCS_CSP));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// The routes of `openapi` (its JSON) and of the docs page.
+pub(super) fn serve<S: Clone + Send + Sync + 'static>(openapi: &OpenApi) -> Router<S> {
+    let json = axum::body::Bytes::from(openapi.to_json().expect("the document serializes"));
+    let [document, page, script, style] = PATHS;
+    Router::new()
+        .route(
+            document,
+            axum::routing::get(move || {
+                let json = json.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache")], json) }
+            }),
+        )
+        .route(page, axum::routing::get(|| async { asset(DOCS_HTML, "text/html; charset=utf-8") }))
+        .route(script, axum::routing::get(|| async { asset(DOCS_JS, "text/javascript; charset=utf-8") }))
+        .route(style, axum::routing::get(|| async { asset(DOCS_CSS, "text/css; charset=utf-8") }))
+}
