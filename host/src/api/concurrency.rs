@@ -54,7 +54,7 @@ pub async fn requests(State(state): State<AppState>, request: Request, next: Nex
 pub async fn streams(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match stream_slot(&state) {
         Ok(slot) => holding(next.run(request).await, vec![slot]),
-        Err(refused) => refused,
+        Err(refused) => refused.into_response(),
     }
 }
 
@@ -63,7 +63,7 @@ pub async fn streams(State(state): State<AppState>, request: Request, next: Next
 pub async fn tenant_streams(State(state): State<AppState>, request: Request, next: Next) -> Response {
     let instance = match stream_slot(&state) {
         Ok(slot) => slot,
-        Err(refused) => return refused,
+        Err(refused) => return refused.into_response(),
     };
     let mut slots = vec![instance];
     if let Some(caller) = request.extensions().get::<Caller>() {
@@ -76,13 +76,13 @@ pub async fn tenant_streams(State(state): State<AppState>, request: Request, nex
     holding(next.run(request).await, slots)
 }
 
-fn stream_slot(state: &AppState) -> Result<OwnedSemaphorePermit, Response> {
+fn stream_slot(state: &AppState) -> Result<OwnedSemaphorePermit, ApiError> {
     state
         .caps
         .streams
         .clone()
         .try_acquire_owned()
-        .map_err(|_| ApiError::overloaded("the server is at its limit of concurrent streams").into_response())
+        .map_err(|_| ApiError::overloaded("the server is at its limit of concurrent streams"))
 }
 
 /// `response` with a body that keeps `slots` until it ends or is dropped.
