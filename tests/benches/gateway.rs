@@ -10,17 +10,14 @@
 //!
 //! `AIRLOCK_BENCH_QUICK=1` runs few iterations (CI smoke run).
 
-use std::net::SocketAddr;
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use airlock::config::{Config, GatewayConfig, ProviderConfig};
-use airlock::server::Server;
 use airlock::tenancy::Tenancy;
-use airlock_fake_upstream::{FakeUpstream, Vendor};
+use common::{micros, percentile};
 use serde_json::{Value, json};
-
-const KEY: &str = "sk-bench-key";
 
 async fn run(request: reqwest::RequestBuilder) -> Duration {
     let start = Instant::now();
@@ -29,15 +26,6 @@ async fn run(request: reqwest::RequestBuilder) -> Duration {
     let body = response.bytes().await.expect("body");
     assert!(body.windows(5).any(|w| w == b"fake "), "the answer streamed");
     start.elapsed()
-}
-
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    samples[((samples.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn micros(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1e6
 }
 
 /// Makes one request of a path.
@@ -68,30 +56,16 @@ fn main() {
     let (warmup, iterations, load) = if quick { (10, 60, 400) } else { (50, 1000, 4000) };
     let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio");
     tokio.block_on(async move {
-        let upstream = FakeUpstream::start(Vendor::OpenAi, KEY, None).await;
-        let data = tempfile::tempdir().expect("temp dir");
-        let tenancy = Tenancy::open(data.path()).await.expect("tenancy");
-        let (owner, owner_key) = tenancy.init_owner("bench").await.expect("owner");
-        tenancy.audit().flush().await;
-        drop(tenancy);
-        let mut config = Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            gateway: GatewayConfig { admin_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))), ..GatewayConfig::default() },
-            data_dir: data.path().to_path_buf(),
-            ..Config::default()
-        };
-        config.providers.insert(
-            "openai-compatible".into(),
-            ProviderConfig {
-                api_key: Some(KEY.into()),
-                base_url: Some(format!("http://127.0.0.1:{}/v1", upstream.port())),
-                ..ProviderConfig::default()
-            },
-        );
-        let server = Server::bind(&config).await.expect("server");
-        let base = format!("http://{}", server.local_addr().expect("address"));
-        let admin = format!("http://{}", server.admin_addr().expect("control plane"));
-        tokio::spawn(server.run(std::future::pending()));
+        let mut owner = None;
+        let bench = common::start(async |data: &std::path::Path| {
+            let tenancy = Tenancy::open(data).await.expect("tenancy");
+            owner = Some(tenancy.init_owner("bench").await.expect("owner"));
+            tenancy.audit().flush().await;
+        })
+        .await;
+        let (owner, owner_key) = owner.expect("owner");
+        let admin = &bench.admin;
+        let base = &bench.base;
 
         let client = reqwest::Client::builder().tcp_nodelay(true).build().expect("client");
         let control = |path: &str, body: Value| {

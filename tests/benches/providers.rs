@@ -7,16 +7,13 @@
 //!
 //! `AIRLOCK_BENCH_QUICK=1` runs few iterations (CI smoke run).
 
-use std::net::SocketAddr;
+mod common;
+
 use std::time::{Duration, Instant};
 
-use airlock::config::{Config, ProviderConfig};
-use airlock::server::Server;
-use airlock_fake_upstream::{FakeUpstream, Vendor};
+use common::{KEY, micros, percentile};
 use futures_util::StreamExt;
 use serde_json::json;
-
-const KEY: &str = "sk-bench-key";
 
 /// Time to the first chunk of text and to the end of the stream.
 struct Sample {
@@ -45,43 +42,13 @@ async fn time(request: reqwest::RequestBuilder, marker: &[u8]) -> Sample {
     Sample { first: first.expect("a text chunk arrived"), last }
 }
 
-fn percentile(samples: &mut [Duration], p: f64) -> Duration {
-    samples.sort();
-    let index = ((samples.len() as f64 - 1.0) * p).round() as usize;
-    samples[index]
-}
-
-fn micros(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1e6
-}
-
 fn main() {
     let quick = std::env::var_os("AIRLOCK_BENCH_QUICK").is_some();
     let (warmup, iterations) = if quick { (10, 60) } else { (50, 1000) };
     let tokio = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("tokio");
     tokio.block_on(async move {
-        let upstream = FakeUpstream::start(Vendor::OpenAi, KEY, None).await;
-        let data = tempfile::tempdir().expect("temp dir");
-        let mut config = Config {
-            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            gateway: airlock::config::GatewayConfig {
-                admin_listen: Some(SocketAddr::from(([127, 0, 0, 1], 0))),
-                ..airlock::config::GatewayConfig::default()
-            },
-            data_dir: data.path().to_path_buf(),
-            ..Config::default()
-        };
-        config.providers.insert(
-            "openai-compatible".into(),
-            ProviderConfig {
-                api_key: Some(KEY.into()),
-                base_url: Some(format!("http://127.0.0.1:{}/v1", upstream.port())),
-                ..ProviderConfig::default()
-            },
-        );
-        let server = Server::bind(&config).await.expect("server");
-        let gateway = format!("http://{}", server.local_addr().expect("address"));
-        tokio::spawn(server.run(std::future::pending()));
+        let bench = common::start(async |_: &std::path::Path| {}).await;
+        let (upstream, gateway) = (&bench.upstream, &bench.base);
 
         let client = reqwest::Client::builder().tcp_nodelay(true).build().expect("client");
         let messages = json!([{ "role": "user", "content": "Build a landing page." }]);
