@@ -96,10 +96,11 @@ export AIRLOCK_ST_KEY="$key" AIRLOCK_ST_ADMIN_TOKEN="$admin_token"
 report="$root/target/schemathesis"
 mkdir -p "$report"
 status=0
-schemathesis --config-file tests/schemathesis/schemathesis.toml run "http://127.0.0.1:$port/openapi.json" \
+# From the temp dir: schemathesis keeps its example database in `.schemathesis/` there.
+(cd "$work" && schemathesis --config-file "$root/tests/schemathesis/schemathesis.toml" run "http://127.0.0.1:$port/openapi.json" \
   --checks "${AIRLOCK_ST_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance}" \
   --max-examples "${AIRLOCK_ST_MAX_EXAMPLES:-25}" --workers 2 --seed "${AIRLOCK_ST_SEED:-1}" --request-timeout 20 \
-  --report junit --report-junit-path "$report/junit.xml" | tee "$report/output.txt" || status=$?
+  --report junit --report-junit-path "$report/junit.xml") | tee "$report/output.txt" || status=$?
 cp "$work/server.log" "$report/server.log"
 
 # The counts: operations and test cases (from the summary), failures (from the report).

@@ -15,7 +15,7 @@
 
 use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::Response;
@@ -24,7 +24,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::error::ErrorBody;
-use super::extract::ApiQuery;
+use super::extract::{ApiPath, ApiQuery};
 use super::{ApiError, AppState};
 use crate::live::SwapError;
 use crate::metrics::SwapEvent;
@@ -208,7 +208,7 @@ pub async fn upload(
     ))]
 pub async fn activate(
     State(state): State<AppState>,
-    Path(sha256): Path<String>,
+    ApiPath(sha256): ApiPath<String>,
 ) -> Result<Json<KnownPlugin>, ApiError> {
     let plugin = state.plugins.activate(&sha256).map_err(swap_error)?;
     Ok(Json(summary(&plugin, true)))
@@ -222,7 +222,10 @@ pub async fn activate(
         (status = 200, description = "The version now in service.", body = KnownPlugin),
         (status = 409, description = "Nothing to roll back to.", body = ErrorBody),
     ))]
-pub async fn rollback(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<KnownPlugin>, ApiError> {
+pub async fn rollback(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<KnownPlugin>, ApiError> {
     let plugin = state.plugins.rollback(&name).map_err(swap_error)?;
     Ok(Json(summary(&plugin, true)))
 }

@@ -55,6 +55,11 @@ impl ApiError {
         Self::new(StatusCode::REQUEST_TIMEOUT, "request_timeout", "the request body stopped arriving")
     }
 
+    /// 405 `method_not_allowed`: the route exists, not with this method.
+    pub fn method_not_allowed() -> Self {
+        Self::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "this route does not take this method")
+    }
+
     /// The status.
     pub fn status(&self) -> StatusCode {
         self.status

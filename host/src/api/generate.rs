@@ -14,7 +14,7 @@
 //! is dropped (zeroized) with the request.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::response::sse::Event;
@@ -25,6 +25,7 @@ use utoipa::ToSchema;
 use zeroize::Zeroizing;
 
 use super::error::ErrorBody;
+use super::extract::ApiPath;
 use super::{ApiError, ApiJson, AppState};
 use crate::runtime::{AllowedHost, Chunk, GenerateRequest, Message, ModelInfo, Part, ProviderPlugin, RequestKey, Role};
 
@@ -135,7 +136,7 @@ fn image(message: usize, media_type: String, data: &str) -> Result<Part, ApiErro
         (status = 404, description = "No such provider (or the upstream has no such model).", body = ErrorBody),
         (status = 413, description = "The request (or the upstream request) is too large.", body = ErrorBody),
         (status = 422, description = "Invalid JSON fields (or the upstream refused them).", body = ErrorBody),
-        (status = 429, description = "The upstream's rate limit.", body = ErrorBody),
+        (status = 429, description = "The upstream's rate limit, or the tenant's limit of concurrent streams.", body = ErrorBody),
         (status = 500, description = "The plugin failed.", body = ErrorBody),
         (status = 502, description = "The upstream failed.", body = ErrorBody),
         (status = 503, description = "No free instance slot.", body = ErrorBody),
@@ -143,7 +144,7 @@ fn image(message: usize, media_type: String, data: &str) -> Result<Part, ApiErro
     ))]
 pub async fn generate(
     State(state): State<AppState>,
-    Path(name): Path<String>,
+    ApiPath(name): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<GenerateBody>,
 ) -> Result<Response, ApiError> {
@@ -242,7 +243,10 @@ pub struct ModelList {
         (status = 503, description = "No free instance slot.", body = ErrorBody),
         (status = 504, description = "The upstream timed out.", body = ErrorBody),
     ))]
-pub async fn list_models(State(state): State<AppState>, Path(name): Path<String>) -> Result<Json<ModelList>, ApiError> {
+pub async fn list_models(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+) -> Result<Json<ModelList>, ApiError> {
     let models = provider(&state, &name)?.list_models().await?;
     Ok(Json(ModelList { models }))
 }

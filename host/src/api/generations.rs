@@ -10,7 +10,7 @@
 use std::sync::Arc;
 
 use axum::Json;
-use axum::extract::{FromRequest, Multipart, Path, Request, State};
+use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::sse::Event as SseEvent;
 use axum::response::{IntoResponse, Response};
@@ -72,6 +72,17 @@ pub struct GenerationBody {
 /// A generation request, as JSON or as a multipart form.
 pub struct GenerationInput(GenerationBody);
 
+/// `POST /v1/generations` as a `multipart/form-data` form.
+#[derive(Debug, Default, ToSchema)]
+struct GenerationForm {
+    /// The JSON options (the JSON body's fields; screenshots go in `image` fields).
+    #[schema(value_type = String, required = true)]
+    request: Option<String>,
+    /// One screenshot per field.
+    #[schema(value_type = Vec<String>, format = Binary)]
+    image: Vec<Vec<u8>>,
+}
+
 fn form_error(rejection: &axum::extract::multipart::MultipartError) -> ApiError {
     if super::json::timed_out(rejection) {
         return ApiError::body_timeout();
@@ -90,27 +101,21 @@ impl<S: Send + Sync> FromRequest<S> for GenerationInput {
         let mut form = Multipart::from_request(request, state)
             .await
             .map_err(|rejection| ApiError::new(rejection.status(), "invalid_request", rejection.body_text()))?;
-        let mut body: Option<GenerationBody> = None;
-        let mut uploaded = Vec::new();
+        let mut fields = GenerationForm::default();
         while let Some(field) = form.next_field().await.map_err(|e| form_error(&e))? {
             match field.name().unwrap_or_default() {
-                "request" => {
-                    let text = field.text().await.map_err(|e| form_error(&e))?;
-                    body = Some(serde_json::from_str(&text).map_err(|error| {
-                        ApiError::new(
-                            StatusCode::UNPROCESSABLE_ENTITY,
-                            "invalid_request",
-                            format!("the `request` field: {error}"),
-                        )
-                    })?);
-                }
-                "image" => uploaded.push(field.bytes().await.map_err(|e| form_error(&e))?.to_vec()),
+                "request" => fields.request = Some(field.text().await.map_err(|e| form_error(&e))?),
+                "image" => fields.image.push(field.bytes().await.map_err(|e| form_error(&e))?.to_vec()),
                 other => return Err(ApiError::invalid_request(format!("unknown form field `{other}`"))),
             }
         }
-        let mut body =
-            body.ok_or_else(|| ApiError::invalid_request("the form needs a `request` field holding the JSON options"))?;
-        body.uploaded = uploaded;
+        let text = fields
+            .request
+            .ok_or_else(|| ApiError::invalid_request("the form needs a `request` field holding the JSON options"))?;
+        let mut body: GenerationBody = serde_json::from_str(&text).map_err(|error| {
+            ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", format!("the `request` field: {error}"))
+        })?;
+        body.uploaded = fields.image;
         Ok(Self(body))
     }
 }
@@ -261,13 +266,16 @@ fn output_sanitizers(state: &AppState) -> Result<OutputSanitizers, ApiError> {
 #[utoipa::path(post, path = "/v1/generations", tag = "generations",
     request_body(content(
         (GenerationBody = "application/json"),
-        (GenerationBody = "multipart/form-data"),
+        (GenerationForm = "multipart/form-data"),
     )),
     params(("x-airlock-provider-key" = Option<String>, Header, description = "The caller's own key for the upstream.")),
     responses(
         (status = 200, description = "The generation, streamed.", content_type = "text/event-stream", body = String),
         (status = 400, description = "Invalid request: input mode, images, stack, variants, providers.", body = ErrorBody),
         (status = 413, description = "The body or an image is too large.", body = ErrorBody),
+        (status = 415, description = "The body is neither JSON nor a multipart form.", body = ErrorBody),
+        (status = 422, description = "The JSON (or the form's `request` field) lacks fields or has wrong types.", body = ErrorBody),
+        (status = 429, description = "The tenant's limit of concurrent streams.", body = ErrorBody),
         (status = 503, description = "An output sanitizer is not loaded.", body = ErrorBody),
     ))]
 pub async fn create(
@@ -330,7 +338,10 @@ pub async fn create(
         (status = 200, description = "The record.", body = GenerationRecord),
         (status = 404, description = "No such generation is kept.", body = ErrorBody),
     ))]
-pub async fn show(State(state): State<AppState>, Path(id): Path<String>) -> Result<Json<GenerationRecord>, ApiError> {
+pub async fn show(
+    State(state): State<AppState>,
+    ApiPath(id): ApiPath<String>,
+) -> Result<Json<GenerationRecord>, ApiError> {
     state.generations.get(&id).map(Json).ok_or_else(|| ApiError::not_found(format!("no generation `{id}` is kept")))
 }
 

@@ -133,6 +133,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .merge(openapi::serve(&openapi))
         .merge(public_metrics)
         .merge(routes)
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .fallback(|| async { ApiError::not_found("no such route") })
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(state.config.limits.body_read_timeout()))

@@ -149,12 +149,17 @@ fn add_shared_errors(path: &str, operation: &mut Operation) {
         errors.push(("401", "The API key is missing (and anonymous use is off), unknown, revoked or expired."));
         errors.push(("403", "The key's role may not call the API."));
     }
-    let json_body = operation.request_body.as_ref().is_some_and(|body| body.content.contains_key("application/json"));
-    if json_body {
-        errors.push(("400", "The body is not valid JSON, or asks for something impossible."));
+    if !matches!(path, "/healthz" | "/readyz") {
+        errors.push(("503", "The server is at its limit of requests (or streams) in progress; see `retry-after`."));
+    }
+    if let Some(body) = &operation.request_body {
+        errors.push(("408", "The body stopped arriving."));
         errors.push(("413", "The body is larger than allowed."));
-        errors.push(("415", "The body is not `application/json`."));
-        errors.push(("422", "The JSON does not have the expected fields and types."));
+        if body.content.contains_key("application/json") {
+            errors.push(("400", "The body is not valid JSON, or asks for something impossible."));
+            errors.push(("415", "The body is not `application/json`."));
+            errors.push(("422", "The JSON does not have the expected fields and types."));
+        }
     }
     for (status, description) in errors {
         operation.responses.responses.entry(status.to_owned()).or_insert_with(|| error_response(description));
