@@ -15,7 +15,7 @@ use crate::runtime::{Finding, SanitizeRequest, Stage, Verdict};
 
 /// The body of `POST /v1/sanitize`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[schema(example = json!({ "plugin": "secrets", "content": "my key is sk-proj-abcdefghijklmnopqrstuvwxyz012345" }))] // pragma: allowlist secret
+#[schema(example = json!({ "plugin": "secrets", "content": "Hello, world." }))]
 #[serde(deny_unknown_fields)]
 pub struct SanitizeBody {
     /// The sanitizer's name.
