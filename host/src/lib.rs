@@ -7,7 +7,7 @@
 //! - [`plugins`]: the set of loaded plugins (bundled and configured);
 //! - [`api`]: HTTP routes;
 //! - [`config`]: the layered configuration;
-//! - [`metrics`]: the Prometheus metrics;
+//! - [`metrics`]: the Prometheus metrics; [`telemetry`]: request spans, exported over OTLP;
 //! - [`cli`]: the `airlock` command line.
 #![deny(missing_docs)]
 
@@ -27,6 +27,7 @@ pub mod serve;
 pub mod server;
 pub mod signature;
 pub mod store;
+pub mod telemetry;
 pub mod tenancy;
 pub mod validate;
 pub mod watch;

@@ -4,6 +4,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 fn main() -> ExitCode {
     let filter = EnvFilter::try_from_env("AIRLOCK_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
@@ -12,11 +14,13 @@ fn main() -> ExitCode {
     let writer = airlock::log_redaction::Redacting::new(std::io::stderr);
     // Colour only on a terminal: log files and collectors get plain text.
     let colour = std::io::IsTerminal::is_terminal(&std::io::stderr());
-    let subscriber = tracing_subscriber::fmt().with_env_filter(filter).with_writer(writer).with_ansi(colour);
+    let log = tracing_subscriber::fmt::layer().with_writer(writer).with_ansi(colour);
+    // The first layer is where `serve` puts trace export, once it has read the config.
+    let subscriber = tracing_subscriber::registry().with(airlock::telemetry::layer()).with(filter);
     if json_logs {
-        subscriber.json().init();
+        subscriber.with(log.json()).init();
     } else {
-        subscriber.init();
+        subscriber.with(log).init();
     }
 
     match airlock::cli::Cli::parse().run() {

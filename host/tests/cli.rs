@@ -1,9 +1,12 @@
 //! The `airlock` binary, run as users run it.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use airlock_tests::guests;
+use common::serving_address;
 
 /// Runs `airlock ARGS` with `stdin`, in a scratch data directory.
 fn airlock(args: &[&str], stdin: &str) -> Output {
@@ -305,22 +308,6 @@ fn tenant_key_and_usage_commands_drive_the_control_plane() {
     runtime.block_on(serving).expect("server task").expect("server stops");
     let verified = airlock_in(data.path(), &["audit", "verify"]);
     assert!(verified.status.success(), "{}", text(&verified.stderr));
-}
-
-/// Reads `airlock serve`'s log until the line saying where it listens; the rest of the
-/// log keeps flowing into `log`.
-fn serving_address(stderr: std::process::ChildStderr, log: std::sync::Arc<std::sync::Mutex<String>>) -> String {
-    use std::io::BufRead;
-    let (found, address) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in std::io::BufReader::new(stderr).lines().map_while(Result::ok) {
-            if let Some(rest) = line.split("address=").nth(1).filter(|_| line.contains("airlock is serving")) {
-                let _ = found.send(rest.split_whitespace().next().unwrap_or_default().to_owned());
-            }
-            log.lock().expect("log").push_str(&(line + "\n"));
-        }
-    });
-    address.recv_timeout(std::time::Duration::from_secs(120)).unwrap_or_default()
 }
 
 #[test]

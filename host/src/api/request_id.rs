@@ -1,11 +1,12 @@
 //! A request id for every request: taken from a well-formed `x-request-id` header or
-//! generated, echoed in the response header and in every error body; and the access
-//! log line of each request.
+//! generated, echoed in the response header and in every error body; the access log
+//! line of each request; and its span, when traces are exported ([`crate::telemetry`]).
 
-use axum::extract::Request;
+use axum::extract::{MatchedPath, Request};
 use axum::http::HeaderValue;
 use axum::middleware::Next;
 use axum::response::Response;
+use tracing::Instrument;
 
 /// The header carrying the id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
@@ -28,8 +29,11 @@ pub async fn assign(request: Request, next: Next) -> Response {
         .filter(|value| is_well_formed(value))
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     let (method, uri) = (request.method().clone(), request.uri().clone());
+    let route = request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str);
+    let span = crate::telemetry::request_span(route, method.as_str(), &id);
     let started = std::time::Instant::now();
-    let mut response = REQUEST_ID.scope(id.clone(), next.run(request)).await;
+    let mut response = REQUEST_ID.scope(id.clone(), next.run(request)).instrument(span.clone()).await;
+    span.record("http.response.status_code", response.status().as_u16());
     // The access log: never a body; the URI's query may carry what a client should not
     // have put there, which the log's redaction masks.
     tracing::info!(

@@ -88,6 +88,11 @@ impl Cli {
             overrides = overrides.merge(("listen", listen.to_string()));
         }
         let config = Config::load(self.config.as_deref(), overrides)?;
+        // Outside the async runtime (the exporter's client blocks); dropped after it.
+        let _traces = match &self.command {
+            Command::Serve { .. } => crate::telemetry::install(&config.telemetry)?,
+            _ => None,
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
         runtime.block_on(async move {
             match self.command {
