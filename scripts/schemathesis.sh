@@ -10,7 +10,7 @@
 #
 # Installs schemathesis at the version pinned in tests/schemathesis/requirements.txt
 # when missing (no-op when present). AIRLOCK_ST_MAX_EXAMPLES bounds the cases per
-# operation (default 25).
+# operation (default 50).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -99,7 +99,7 @@ status=0
 # From the temp dir: schemathesis keeps its example database in `.schemathesis/` there.
 (cd "$work" && schemathesis --config-file "$root/tests/schemathesis/schemathesis.toml" run "http://127.0.0.1:$port/openapi.json" \
   --checks "${AIRLOCK_ST_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance}" \
-  --max-examples "${AIRLOCK_ST_MAX_EXAMPLES:-25}" --workers 2 --seed "${AIRLOCK_ST_SEED:-1}" --request-timeout 20 \
+  --max-examples "${AIRLOCK_ST_MAX_EXAMPLES:-50}" --workers 2 --seed "${AIRLOCK_ST_SEED:-1}" --request-timeout 20 \
   --report junit --report-junit-path "$report/junit.xml") | tee "$report/output.txt" || status=$?
 cp "$work/server.log" "$report/server.log"
 

@@ -1,6 +1,7 @@
-//! The OpenAPI document against a running server: it is OpenAPI 3.1, served without a
-//! key with its docs page, its references resolve, every documented operation is
-//! routed, and every route the API's router names is documented.
+//! The OpenAPI documents against a running server (the public API's and the control
+//! plane's): OpenAPI 3.1, served without a key (the public one with its docs page),
+//! references that resolve, every documented operation routed, and every route the
+//! routers name documented.
 
 mod common;
 
@@ -49,8 +50,14 @@ async fn setup() -> (Gateway, String) {
     (gateway, key)
 }
 
+/// The public API's document.
 async fn document(gateway: &Gateway) -> Value {
-    let response = gateway.client.get(format!("{}/openapi.json", gateway.base)).send().await.expect("answers");
+    document_at(gateway, &gateway.base).await
+}
+
+/// The document served at `base`.
+async fn document_at(gateway: &Gateway, base: &str) -> Value {
+    let response = gateway.client.get(format!("{base}/openapi.json")).send().await.expect("answers");
     assert_eq!(response.status(), 200, "served without a key");
     assert_eq!(response.headers()["content-type"], "application/json");
     response.json().await.expect("JSON")
@@ -82,15 +89,21 @@ fn references(value: &Value, found: &mut BTreeSet<String>) {
 }
 
 #[tokio::test]
-async fn the_document_is_openapi_3_1_and_its_references_resolve() {
+async fn the_documents_are_openapi_3_1_and_their_references_resolve() {
     let (gateway, _) = setup().await;
-    let document = document(&gateway).await;
-    assert!(document["openapi"].as_str().is_some_and(|version| version.starts_with("3.1.")), "{}", document["openapi"]);
+    let api = document(&gateway).await;
     for scheme in ["api_key", "admin_token"] {
-        assert_eq!(document["components"]["securitySchemes"][scheme]["scheme"], "bearer", "{scheme}");
+        assert_eq!(api["components"]["securitySchemes"][scheme]["scheme"], "bearer", "{scheme}");
     }
+    for document in [api, document_at(&gateway, &gateway.admin).await] {
+        check_document(&document);
+    }
+}
+
+fn check_document(document: &Value) {
+    assert!(document["openapi"].as_str().is_some_and(|version| version.starts_with("3.1.")), "{}", document["openapi"]);
     let mut found = BTreeSet::new();
-    references(&document, &mut found);
+    references(document, &mut found);
     assert!(!found.is_empty());
     for reference in found {
         let name = reference.strip_prefix("#/components/schemas/").expect("a schema reference");
@@ -129,19 +142,28 @@ async fn the_docs_page_is_served_without_a_key_under_a_strict_csp() {
 }
 
 /// Each documented operation reaches its handler: the request is not answered by the
-/// router's fallback (`no such route`) or with 405.
+/// router's fallback (`no such route`) or with 405; on both listeners.
 #[tokio::test]
 async fn every_documented_operation_is_routed() {
     let (gateway, key) = setup().await;
-    let document = document(&gateway).await;
-    let operations = operations(&document);
-    assert!(operations.len() >= 16, "{operations:?}");
-    for (method, path) in operations {
+    let owner = gateway.owner.clone().expect("owner key");
+    let public = operations(&document(&gateway).await).into_iter().map(|operation| (&gateway.base, operation));
+    let control = operations(&document_at(&gateway, &gateway.admin).await);
+    assert!(control.iter().any(|(method, path)| method == Method::PATCH && path == "/v1/tenants/{id}"), "{control:?}");
+    let operations: Vec<_> = public.chain(control.into_iter().map(|operation| (&gateway.admin, operation))).collect();
+    assert!(operations.len() >= 16 + 15, "{operations:?}");
+    for (base, (method, path)) in operations {
         let url = path.replace("{index}", "0").replace(['{', '}'], "");
-        let token = if path.starts_with("/admin/") { ADMIN_TOKEN } else { key.as_str() };
+        let token = if base == &gateway.admin {
+            owner.as_str()
+        } else if path.starts_with("/admin/") {
+            ADMIN_TOKEN
+        } else {
+            key.as_str()
+        };
         let response = gateway
             .client
-            .request(method.clone(), format!("{}{url}", gateway.base))
+            .request(method.clone(), format!("{base}{url}"))
             .bearer_auth(token)
             .send()
             .await
@@ -153,20 +175,22 @@ async fn every_documented_operation_is_routed() {
     }
 }
 
-/// The routes named in the router's source (`.route("…"`, in `host/src/api/` but the
-/// control plane's `control.rs`) are documented, except the app's files and the
-/// document's own; the documented routes come from the handlers' annotations (see
-/// `api::openapi::Routes`), so a route added either way is caught.
+/// The routes named in the routers' source (`.route("…"` in `host/src/api/`) are
+/// documented, except the app's files and the document's own; the documented routes
+/// come from the handlers' annotations (see `api::openapi::Routes`), so a route added
+/// either way is caught.
 #[tokio::test]
 async fn every_route_is_documented() {
     let (gateway, _) = setup().await;
-    let document = document(&gateway).await;
-    let documented: BTreeSet<String> = operations(&document).into_iter().map(|(_, path)| path).collect();
+    let mut documented = BTreeSet::new();
+    for base in [&gateway.base, &gateway.admin] {
+        documented.extend(operations(&document_at(&gateway, base).await).into_iter().map(|(_, path)| path));
+    }
     let api = concat!(env!("CARGO_MANIFEST_DIR"), "/../host/src/api");
     let mut named = BTreeSet::new();
     for entry in std::fs::read_dir(api).expect("host/src/api") {
         let path = entry.expect("entry").path();
-        if path.extension().is_some_and(|ext| ext == "rs") && !path.ends_with("control.rs") {
+        if path.extension().is_some_and(|ext| ext == "rs") {
             let source = std::fs::read_to_string(&path).expect("source");
             for piece in source.split(".route(\"").skip(1) {
                 named.insert(piece.split('"').next().unwrap_or_default().to_owned());

@@ -10,19 +10,23 @@
 //! - `GET /v1/tenants/{id}/credentials`, `PUT|DELETE /v1/tenants/{id}/credentials/{provider}`
 //! - `GET /v1/tenants/{id}/usage[?since=]`
 //! - `GET /v1/audit[?tenant=&after=&limit=]`, `GET /v1/audit/verify`
-//! - `GET /metrics`: the Prometheus metrics, the one route served without a key
+//! - `GET /metrics`: the Prometheus metrics, and `GET /openapi.json`: the OpenAPI 3.1
+//!   document of the routes above; both served without a key
 
-use axum::extract::{Path, Query, Request, State};
+use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{delete, get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use utoipa::{IntoParams, ToSchema};
 use zeroize::Zeroizing;
 
 use super::auth::{Authenticated, bearer};
+use super::error::ErrorBody;
+use super::extract::{ApiPath, ApiQuery};
+use super::openapi::{self, Routes};
 use super::request_id::current_request_id;
 use super::{ApiError, ApiJson, AppState};
 use crate::runtime::AllowedHost;
@@ -33,22 +37,30 @@ use crate::tenancy::{KeySpec, Principal};
 /// The control plane's router.
 pub fn router(state: AppState) -> Router {
     let metrics = state.runtime.metrics().clone();
-    Router::new()
-        .route("/v1/whoami", get(whoami))
-        .route("/v1/tenants", get(list_tenants).post(create_tenant))
-        .route("/v1/tenants/{id}", get(show_tenant).patch(update_tenant))
-        .route("/v1/keys", get(list_keys).post(create_key))
-        .route("/v1/keys/{prefix}/rotate", post(rotate_key))
-        .route("/v1/keys/{prefix}", delete(revoke_key))
-        .route("/v1/tenants/{id}/credentials", get(list_credentials))
-        .route("/v1/tenants/{id}/credentials/{provider}", put(put_credential).delete(delete_credential))
-        .route("/v1/tenants/{id}/usage", get(usage))
-        .route("/v1/audit", get(audit))
-        .route("/v1/audit/verify", get(verify_audit))
+    let (routes, document) = Routes::control()
+        .route::<__path_whoami, _>(whoami)
+        .route::<__path_list_tenants, _>(list_tenants)
+        .route::<__path_create_tenant, _>(create_tenant)
+        .route::<__path_show_tenant, _>(show_tenant)
+        .route::<__path_update_tenant, _>(update_tenant)
+        .route::<__path_list_keys, _>(list_keys)
+        .route::<__path_create_key, _>(create_key)
+        .route::<__path_rotate_key, _>(rotate_key)
+        .route::<__path_revoke_key, _>(revoke_key)
+        .route::<__path_list_credentials, _>(list_credentials)
+        .route::<__path_put_credential, _>(put_credential)
+        .route::<__path_delete_credential, _>(delete_credential)
+        .route::<__path_usage, _>(usage)
+        .route::<__path_audit, _>(audit)
+        .route::<__path_verify_audit, _>(verify_audit)
+        .finish();
+    routes
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .fallback(|| async { ApiError::not_found("no such route") })
         .route_layer(axum::middleware::from_fn_with_state(state.clone(), require_key))
         // Without a key: this listener is the operator's (loopback by default).
         .merge(crate::metrics::http::routes(metrics.clone()))
+        .merge(openapi::document(&document))
         .layer(axum::extract::DefaultBodyLimit::max(64 << 10))
         .layer(axum::middleware::from_fn(super::request_id::assign))
         .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::http::track))
@@ -86,21 +98,34 @@ fn principal(caller: &Authenticated) -> &Principal {
     &caller.0.principal
 }
 
+/// The calling key: its prefix, role and tenant.
+#[utoipa::path(get, path = "/v1/whoami", tag = "keys", responses(
+    (status = 200, description = "`{ key_prefix, role, tenant }`.", body = Value),
+))]
 async fn whoami(caller: Authenticated) -> Json<Value> {
     let p = principal(&caller);
     Json(json!({ "key_prefix": p.key_prefix, "role": p.role, "tenant": p.tenant }))
 }
 
-#[derive(Debug, Deserialize)]
+/// A new tenant: its id and name, and any of a patch's fields.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewTenant {
+    /// 1–64 of a-z, 0-9 and `-`.
     id: String,
+    /// Its display name.
     #[serde(default)]
     name: String,
     #[serde(flatten)]
     patch: TenantPatch,
 }
 
+/// Creates a tenant.
+#[utoipa::path(post, path = "/v1/tenants", tag = "tenants", request_body = NewTenant, responses(
+    (status = 201, description = "The tenant.", body = Value),
+    (status = 400, description = "Invalid id, policy or quotas.", body = ErrorBody),
+    (status = 409, description = "The tenant exists.", body = ErrorBody),
+))]
 async fn create_tenant(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -111,36 +136,55 @@ async fn create_tenant(
     Ok((StatusCode::CREATED, Json(tenant)).into_response())
 }
 
+/// The tenants the key may see.
+#[utoipa::path(get, path = "/v1/tenants", tag = "tenants", responses(
+    (status = 200, description = "`{ tenants: [...] }`.", body = Value),
+))]
 async fn list_tenants(State(state): State<AppState>, caller: Authenticated) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "tenants": state.tenancy.tenants(principal(&caller)).await? })))
 }
 
+/// One tenant.
+#[utoipa::path(get, path = "/v1/tenants/{id}", tag = "tenants", params(("id" = String, Path, description = "The tenant.")),
+    responses((status = 200, description = "The tenant.", body = Value), (status = 404, description = "No such tenant.", body = ErrorBody)))]
 async fn show_tenant(
     State(state): State<AppState>,
     caller: Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(state.tenancy.tenant(principal(&caller), &id).await?)))
 }
 
+/// Changes a tenant: what is absent stays.
+#[utoipa::path(patch, path = "/v1/tenants/{id}", tag = "tenants", request_body = TenantPatch,
+    params(("id" = String, Path, description = "The tenant.")),
+    responses((status = 200, description = "The tenant.", body = Value), (status = 404, description = "No such tenant.", body = ErrorBody)))]
 async fn update_tenant(
     State(state): State<AppState>,
     caller: Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(patch): ApiJson<TenantPatch>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(state.tenancy.update_tenant(principal(&caller), &request_id(), &id, patch).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+/// `GET /v1/keys`' query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct KeysQuery {
+    /// Only this tenant's keys.
     tenant: Option<String>,
 }
 
+/// The keys the caller may see (prefixes, never keys).
+#[utoipa::path(get, path = "/v1/keys", tag = "keys", params(KeysQuery), responses(
+    (status = 200, description = "`{ keys: [...] }`.", body = Value),
+    (status = 400, description = "The query does not parse.", body = ErrorBody),
+))]
 async fn list_keys(
     State(state): State<AppState>,
     caller: Authenticated,
-    Query(query): Query<KeysQuery>,
+    ApiQuery(query): ApiQuery<KeysQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let keys = state.tenancy.keys(principal(&caller), query.tenant.as_deref()).await?;
     Ok(Json(json!({ "keys": keys.iter().map(key_json).collect::<Vec<_>>() })))
@@ -154,6 +198,12 @@ fn created_key(record: &KeyRecord, key: &str) -> Response {
     response
 }
 
+/// Creates a key; the answer is the only time it is shown (`key`).
+#[utoipa::path(post, path = "/v1/keys", tag = "keys", request_body = KeySpec, responses(
+    (status = 201, description = "The key's record and `key`.", body = Value),
+    (status = 400, description = "Invalid spec (e.g. a tenant role without a tenant).", body = ErrorBody),
+    (status = 404, description = "No such tenant.", body = ErrorBody),
+))]
 async fn create_key(
     State(state): State<AppState>,
     caller: Authenticated,
@@ -163,17 +213,23 @@ async fn create_key(
     Ok(created_key(&record, &new.key))
 }
 
-#[derive(Debug, Default, Deserialize)]
+/// How a key is replaced.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct Rotation {
+    /// Seconds the old key keeps working.
     #[serde(default)]
     overlap_secs: u64,
 }
 
+/// Replaces a key (the body is optional); the new key is shown once.
+#[utoipa::path(post, path = "/v1/keys/{prefix}/rotate", tag = "keys", request_body = Rotation,
+    params(("prefix" = String, Path, description = "The key's prefix.")),
+    responses((status = 201, description = "The new key's record and `key`.", body = Value), (status = 404, description = "No such key.", body = ErrorBody)))]
 async fn rotate_key(
     State(state): State<AppState>,
     caller: Authenticated,
-    Path(prefix): Path<String>,
+    ApiPath(prefix): ApiPath<String>,
     body: axum::body::Bytes,
 ) -> Result<Response, ApiError> {
     let rotation: Rotation = if body.is_empty() {
@@ -186,35 +242,54 @@ async fn rotate_key(
     Ok(created_key(&record, &new.key))
 }
 
+/// Revokes a key at once.
+#[utoipa::path(delete, path = "/v1/keys/{prefix}", tag = "keys",
+    params(("prefix" = String, Path, description = "The key's prefix.")),
+    responses((status = 204, description = "Revoked."), (status = 404, description = "No such key.", body = ErrorBody)))]
 async fn revoke_key(
     State(state): State<AppState>,
     caller: Authenticated,
-    Path(prefix): Path<String>,
+    ApiPath(prefix): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
     state.tenancy.revoke_key(principal(&caller), &request_id(), &prefix).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A tenant's provider credentials (never their values).
+#[utoipa::path(get, path = "/v1/tenants/{id}/credentials", tag = "tenants",
+    params(("id" = String, Path, description = "The tenant.")),
+    responses((status = 200, description = "`{ credentials: [...] }`.", body = Value), (status = 404, description = "No such tenant.", body = ErrorBody)))]
 async fn list_credentials(
     State(state): State<AppState>,
     caller: Authenticated,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!({ "credentials": state.tenancy.credentials(principal(&caller), &id).await? })))
 }
 
-#[derive(Deserialize)]
+/// A tenant's key for a provider, sealed at rest.
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewCredential {
+    /// The key.
     key: String,
+    /// Hosts it may be sent to, among those the operator binds the provider's keys to.
     #[serde(default)]
     hosts: Vec<String>,
 }
 
+/// Sets a tenant's key for a provider.
+#[utoipa::path(put, path = "/v1/tenants/{id}/credentials/{provider}", tag = "tenants", request_body = NewCredential,
+    params(("id" = String, Path, description = "The tenant."), ("provider" = String, Path, description = "The provider.")),
+    responses(
+        (status = 200, description = "The credential (without its value).", body = Value),
+        (status = 400, description = "A host the operator does not bind this provider's keys to.", body = ErrorBody),
+        (status = 404, description = "No such tenant or provider.", body = ErrorBody),
+    ))]
 async fn put_credential(
     State(state): State<AppState>,
     caller: Authenticated,
-    Path((id, provider)): Path<(String, String)>,
+    ApiPath((id, provider)): ApiPath<(String, String)>,
     ApiJson(body): ApiJson<NewCredential>,
 ) -> Result<Json<Value>, ApiError> {
     let plugin = state
@@ -245,41 +320,66 @@ async fn put_credential(
     Ok(Json(json!(info)))
 }
 
+/// Removes a tenant's key for a provider.
+#[utoipa::path(delete, path = "/v1/tenants/{id}/credentials/{provider}", tag = "tenants",
+    params(("id" = String, Path, description = "The tenant."), ("provider" = String, Path, description = "The provider.")),
+    responses((status = 204, description = "Removed."), (status = 404, description = "No such tenant or credential.", body = ErrorBody)))]
 async fn delete_credential(
     State(state): State<AppState>,
     caller: Authenticated,
-    Path((id, provider)): Path<(String, String)>,
+    ApiPath((id, provider)): ApiPath<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     state.tenancy.delete_credential(principal(&caller), &request_id(), &id, &provider).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+/// `GET /v1/tenants/{id}/usage`' query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UsageQuery {
+    /// Since when, Unix seconds; by default the start of this month.
     since: Option<i64>,
 }
 
+/// A tenant's usage: totals and per model.
+#[utoipa::path(get, path = "/v1/tenants/{id}/usage", tag = "usage",
+    params(("id" = String, Path, description = "The tenant."), UsageQuery),
+    responses(
+        (status = 200, description = "The report.", body = Value),
+        (status = 400, description = "The query does not parse.", body = ErrorBody),
+        (status = 404, description = "No such tenant.", body = ErrorBody),
+    ))]
 async fn usage(
     State(state): State<AppState>,
     caller: Authenticated,
-    Path(id): Path<String>,
-    Query(query): Query<UsageQuery>,
+    ApiPath(id): ApiPath<String>,
+    ApiQuery(query): ApiQuery<UsageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(state.tenancy.usage_report(principal(&caller), &id, query.since).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+/// `GET /v1/audit`'s query.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
+    /// Only this tenant's records.
     tenant: Option<String>,
+    /// Records after this sequence number.
     #[serde(default)]
     after: i64,
+    /// Most records; by default 100.
     limit: Option<u32>,
 }
 
+/// Audit records, oldest first, with their chain hashes.
+#[utoipa::path(get, path = "/v1/audit", tag = "usage", params(AuditQuery), responses(
+    (status = 200, description = "`{ records: [{ seq, event, prev_hash, hash }] }`.", body = Value),
+    (status = 400, description = "The query does not parse.", body = ErrorBody),
+))]
 async fn audit(
     State(state): State<AppState>,
     caller: Authenticated,
-    Query(query): Query<AuditQuery>,
+    ApiQuery(query): ApiQuery<AuditQuery>,
 ) -> Result<Json<Value>, ApiError> {
     let rows = state
         .tenancy
@@ -295,6 +395,10 @@ async fn audit(
     Ok(Json(json!({ "records": records })))
 }
 
+/// Checks the audit chain.
+#[utoipa::path(get, path = "/v1/audit/verify", tag = "usage", responses(
+    (status = 200, description = "The verification.", body = Value),
+))]
 async fn verify_audit(State(state): State<AppState>, caller: Authenticated) -> Result<Json<Value>, ApiError> {
     Ok(Json(json!(state.tenancy.verify_audit_as(principal(&caller)).await?)))
 }

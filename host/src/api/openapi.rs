@@ -6,6 +6,7 @@
 //!
 //! `GET /openapi.json` serves the document and `GET /docs` a page that renders it (its
 //! script and style are embedded in the binary, like the app's, under a strict CSP).
+//! The control plane has its own document, at `/openapi.json` on its listener.
 
 use axum::Router;
 use axum::handler::Handler;
@@ -29,26 +30,70 @@ const ADMIN_TOKEN: &str = "admin_token";
 /// The schema of one server-sent event, which every `text/event-stream` response refers to.
 const SSE_EVENT: &str = "ServerSentEvent";
 
+/// Which listener a document describes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Plane {
+    /// The public API (`listen`).
+    Api,
+    /// The control plane (`gateway.admin_listen`).
+    Control,
+}
+
 /// Routes that add themselves to the document as they are routed.
 pub(super) struct Routes {
     router: Router<AppState>,
     openapi: OpenApi,
+    plane: Plane,
 }
 
 impl Routes {
-    /// No routes yet; the document's info, security schemes and tags.
+    /// The public API's routes: none yet; the document's info, security schemes and tags.
     pub(super) fn new() -> Self {
-        let info = InfoBuilder::new()
-            .title("Airlock")
-            .version(env!("CARGO_PKG_VERSION"))
-            .description(Some(
-                "Screenshots to code, and a multi-tenant OpenAI-compatible LLM gateway whose providers and \
-                 sanitizers are sandboxed Wasm components. Every error is \
-                 `{ \"error\": { \"type\", \"message\", \"request_id\" } }`; every response carries `x-request-id`.",
-            ))
-            .build();
+        Self::empty(
+            Plane::Api,
+            "Airlock",
+            "Screenshots to code, and a multi-tenant OpenAI-compatible LLM gateway whose providers and \
+             sanitizers are sandboxed Wasm components.",
+            &[
+                ("health", "Liveness and readiness."),
+                ("plugins", "The loaded plugins and the sanitizers."),
+                ("providers", "The providers, their models, and streamed generations through one."),
+                ("generations", "Screenshots (or a description, or code) to pages."),
+                ("gateway", "The OpenAI-compatible gateway, for tenants' API keys."),
+                ("admin", "Plugin uploads, activation and rollback, with the operator's admin token."),
+            ],
+        )
+    }
+
+    /// The control plane's routes (its own listener): none yet.
+    pub(super) fn control() -> Self {
+        Self::empty(
+            Plane::Control,
+            "Airlock control plane",
+            "Tenants, API keys, tenants' provider credentials, usage and the audit log. Every route needs a \
+             key; what each role may do is decided per operation (403 otherwise), and every change is in the \
+             audit log before the answer.",
+            &[
+                ("keys", "Who is calling, and API keys."),
+                ("tenants", "Tenants, their policy, quotas and provider credentials."),
+                ("usage", "Usage and the audit log."),
+            ],
+        )
+    }
+
+    fn empty(plane: Plane, title: &str, description: &str, tags: &[(&str, &str)]) -> Self {
+        let description = format!(
+            "{description} Every error is `{{ \"error\": {{ \"type\", \"message\", \"request_id\" }} }}`; \
+             every response carries `x-request-id`."
+        );
+        let info =
+            InfoBuilder::new().title(title).version(env!("CARGO_PKG_VERSION")).description(Some(description)).build();
         let mut components = Components::new();
-        for (name, what) in [(API_KEY, "a tenant's API key, `ak_…`"), (ADMIN_TOKEN, "the operator's `admin_token`")] {
+        let schemes: &[(&str, &str)] = match plane {
+            Plane::Api => &[(API_KEY, "a tenant's API key, `ak_…`"), (ADMIN_TOKEN, "the operator's `admin_token`")],
+            Plane::Control => &[(API_KEY, "an API key, `ak_…`, whose role may do the operation")],
+        };
+        for &(name, what) in schemes {
             let scheme = Http::builder().scheme(HttpAuthScheme::Bearer).description(Some(what)).build();
             components.security_schemes.insert(name.to_owned(), SecurityScheme::Http(scheme));
         }
@@ -60,23 +105,15 @@ impl Routes {
         let mut openapi = OpenApi::new(info, utoipa::openapi::Paths::new());
         openapi.components = Some(components);
         openapi.tags = Some(
-            [
-                ("health", "Liveness and readiness."),
-                ("plugins", "The loaded plugins and the sanitizers."),
-                ("providers", "The providers, their models, and streamed generations through one."),
-                ("generations", "Screenshots (or a description, or code) to pages."),
-                ("gateway", "The OpenAI-compatible gateway, for tenants' API keys."),
-                ("admin", "Plugin uploads, activation and rollback, with the operator's admin token."),
-            ]
-            .into_iter()
-            .map(|(name, description)| {
-                let mut tag = Tag::new(name);
-                tag.description = Some(description.to_owned());
-                tag
-            })
-            .collect(),
+            tags.iter()
+                .map(|(name, description)| {
+                    let mut tag = Tag::new(*name);
+                    tag.description = Some((*description).to_owned());
+                    tag
+                })
+                .collect(),
         );
-        Self { router: Router::new(), openapi }
+        Self { router: Router::new(), openapi, plane }
     }
 
     /// Serves the operation `P` (path and method from its annotation) with `handler`.
@@ -96,7 +133,7 @@ impl Routes {
         let methods = P::methods();
         let filter = methods.iter().map(method_filter).reduce(MethodFilter::or).expect("an operation has a method");
         let mut operation = P::operation();
-        add_shared_errors(&path, &mut operation);
+        add_shared_errors(self.plane, &path, &mut operation);
         refer_to_sse_event(&mut operation);
         self.openapi.paths.add_path_operation(&path, methods, operation);
         let mut schemas = Vec::new();
@@ -133,9 +170,14 @@ fn method_filter(method: &HttpMethod) -> MethodFilter {
 }
 
 /// Adds the security and the errors that the middleware and the JSON extractor answer.
-fn add_shared_errors(path: &str, operation: &mut Operation) {
+fn add_shared_errors(plane: Plane, path: &str, operation: &mut Operation) {
     let mut errors: Vec<(&str, &str)> = Vec::new();
-    if path.starts_with("/admin/") {
+    if plane == Plane::Control {
+        operation.security = Some(vec![SecurityRequirement::new(API_KEY, Vec::<String>::new())]);
+        errors.push(("401", "The key is missing, unknown, revoked or expired."));
+        errors.push(("403", "The key's role may not do this (or not for this tenant)."));
+        errors.push(("500", "The control plane failed; see the server log."));
+    } else if path.starts_with("/admin/") {
         operation.security = Some(vec![SecurityRequirement::new(ADMIN_TOKEN, Vec::<String>::new())]);
         errors.push(("401", "The admin token is missing or wrong."));
         errors.push(("404", "No admin token is configured: the admin routes do not exist."));
@@ -149,11 +191,13 @@ fn add_shared_errors(path: &str, operation: &mut Operation) {
         errors.push(("401", "The API key is missing (and anonymous use is off), unknown, revoked or expired."));
         errors.push(("403", "The key's role may not call the API."));
     }
-    if !matches!(path, "/healthz" | "/readyz") {
+    if plane == Plane::Api && !matches!(path, "/healthz" | "/readyz") {
         errors.push(("503", "The server is at its limit of requests (or streams) in progress; see `retry-after`."));
     }
     if let Some(body) = &operation.request_body {
-        errors.push(("408", "The body stopped arriving."));
+        if plane == Plane::Api {
+            errors.push(("408", "The body stopped arriving."));
+        }
         errors.push(("413", "The body is larger than allowed."));
         if body.content.contains_key("application/json") {
             errors.push(("400", "The body is not valid JSON, or asks for something impossible."));
@@ -219,18 +263,22 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     response
 }
 
-/// The routes of `openapi` (its JSON) and of the docs page.
-pub(super) fn serve<S: Clone + Send + Sync + 'static>(openapi: &OpenApi) -> Router<S> {
+/// The route of `openapi`'s JSON, `GET /openapi.json`.
+pub(super) fn document<S: Clone + Send + Sync + 'static>(openapi: &OpenApi) -> Router<S> {
     let json = axum::body::Bytes::from(openapi.to_json().expect("the document serializes"));
-    let [document, page, script, style] = PATHS;
-    Router::new()
-        .route(
-            document,
-            axum::routing::get(move || {
-                let json = json.clone();
-                async move { ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache")], json) }
-            }),
-        )
+    Router::new().route(
+        PATHS[0],
+        axum::routing::get(move || {
+            let json = json.clone();
+            async move { ([(header::CONTENT_TYPE, "application/json"), (header::CACHE_CONTROL, "no-cache")], json) }
+        }),
+    )
+}
+
+/// The routes of `openapi`'s JSON and of the docs page.
+pub(super) fn serve<S: Clone + Send + Sync + 'static>(openapi: &OpenApi) -> Router<S> {
+    let [_, page, script, style] = PATHS;
+    document(openapi)
         .route(page, axum::routing::get(|| async { asset(DOCS_HTML, "text/html; charset=utf-8") }))
         .route(script, axum::routing::get(|| async { asset(DOCS_JS, "text/javascript; charset=utf-8") }))
         .route(style, axum::routing::get(|| async { asset(DOCS_CSS, "text/css; charset=utf-8") }))

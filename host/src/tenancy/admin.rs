@@ -56,7 +56,7 @@ impl TenancyError {
 }
 
 /// What a new key is for.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct KeySpec {
     /// The tenant (required for tenant roles, refused for server-wide ones).
@@ -108,7 +108,7 @@ pub struct CredentialInfo {
 }
 
 /// Changes to a tenant; what is absent stays.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TenantPatch {
     /// New display name.

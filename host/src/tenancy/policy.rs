@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 
 /// Which providers, models and sanitizers a tenant may use, and its sanitizer chains.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TenantPolicy {
     /// Providers it may call; `None` means every provider.
@@ -33,7 +33,7 @@ impl Default for TenantPolicy {
 }
 
 /// What an input sanitizer's findings do.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum GuardAction {
     /// Record the findings in the audit log and go on.
@@ -69,7 +69,7 @@ impl TenantPolicy {
 }
 
 /// A tenant's quotas; `None` is unlimited.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct TenantQuotas {
     /// Requests per UTC day.
@@ -87,7 +87,7 @@ pub struct TenantQuotas {
 }
 
 /// A key's rate limits; `None` is unlimited.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeyLimits {
     /// Requests per minute.
