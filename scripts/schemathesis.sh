@@ -3,10 +3,11 @@
 #
 # Builds `airlock` and the fake OpenAI upstream, starts both on 127.0.0.1 in a temp dir
 # (provider `openai-compatible` points at the fake; the other bundled providers may
-# reach no host, so nothing leaves the machine), makes a tenant and its
-# API key with the CLI, then runs schemathesis over every operation of /openapi.json
-# with the checks: no server error, and status code, content type and response schema
-# as documented. Prints the counts; exits non-zero on any failure.
+# reach no host, so nothing leaves the machine), makes a tenant and its API key with the
+# CLI, then runs schemathesis over every operation of the public API's /openapi.json
+# (with that key) and of the control plane's (with the owner key), with the checks: no
+# server error, and status code, content type and response schema as documented.
+# Prints the counts; exits non-zero on any failure.
 #
 # Installs schemathesis at the version pinned in tests/schemathesis/requirements.txt
 # when missing (no-op when present). AIRLOCK_ST_MAX_EXAMPLES bounds the cases per
@@ -92,33 +93,43 @@ key=$("$airlock" key create --tenant schemathesis --role user --name schemathesi
   python3 -c 'import json, sys; print(json.load(sys.stdin)["key"])')
 unset AIRLOCK_ADMIN_KEY
 
-export AIRLOCK_ST_KEY="$key" AIRLOCK_ST_ADMIN_TOKEN="$admin_token"
 report="$root/target/schemathesis"
 mkdir -p "$report"
-status=0
-# From the temp dir: schemathesis keeps its example database in `.schemathesis/` there.
-(cd "$work" && schemathesis --config-file "$root/tests/schemathesis/schemathesis.toml" run "http://127.0.0.1:$port/openapi.json" \
-  --checks "${AIRLOCK_ST_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance}" \
-  --max-examples "${AIRLOCK_ST_MAX_EXAMPLES:-50}" --workers 2 --seed "${AIRLOCK_ST_SEED:-1}" --request-timeout 20 \
-  --report junit --report-junit-path "$report/junit.xml") | tee "$report/output.txt" || status=$?
-cp "$work/server.log" "$report/server.log"
-
-# The counts: operations and test cases (from the summary), failures (from the report).
-python3 - "$report/junit.xml" "$report/output.txt" <<'PY'
+failed=0
+# run NAME URL KEY: one schemathesis run over the document at URL, with KEY for the
+# `api_key` scheme; its report in target/schemathesis/NAME.*; prints its counts.
+run() {
+  local name=$1 url=$2 status=0
+  # From the temp dir: schemathesis keeps its example database in `.schemathesis/` there.
+  (cd "$work" && AIRLOCK_ST_KEY="$3" AIRLOCK_ST_ADMIN_TOKEN="$admin_token" \
+    schemathesis --config-file "$root/tests/schemathesis/schemathesis.toml" run "$url" \
+    --checks "${AIRLOCK_ST_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance}" \
+    --max-examples "${AIRLOCK_ST_MAX_EXAMPLES:-50}" --workers 2 --seed "${AIRLOCK_ST_SEED:-1}" --request-timeout 20 \
+    --report junit --report-junit-path "$report/$name.junit.xml") | tee "$report/$name.txt" || status=$?
+  # The counts: operations and test cases (from the summary), failures (from the report).
+  python3 - "$name" "$report/$name.junit.xml" "$report/$name.txt" <<'PY'
 import re
 import sys
 import xml.etree.ElementTree as ET
-cases = ET.parse(sys.argv[1]).getroot().findall(".//testcase")
+cases = ET.parse(sys.argv[2]).getroot().findall(".//testcase")
 failed = sorted({case.get("name") for case in cases if case.find("failure") is not None or case.find("error") is not None})
-summary = open(sys.argv[2], encoding="utf-8").read()
+summary = open(sys.argv[3], encoding="utf-8").read()
 tested = re.search(r"Tested: (\d+)", summary)
 generated = re.search(r"Test cases:\s*\n\s*(.*)", summary)
-print(f"schemathesis: {tested.group(1) if tested else '?'} operations tested; "
+print(f"schemathesis ({sys.argv[1]}): {tested.group(1) if tested else '?'} operations tested; "
       f"test cases: {generated.group(1).strip() if generated else '?'}; "
       f"{len(failed)} operations failed{': ' + ', '.join(failed) if failed else ''}")
 PY
-if [ "$status" -ne 0 ]; then
-  echo "schemathesis: FAILED (exit $status); the server's log is in $report/server.log" >&2
-  exit "$status"
+  [ "$status" -eq 0 ] || failed=$status
+}
+
+# The public API with the tenant's key (and the admin token for /admin/…), then the
+# control plane with the owner key.
+run api "http://127.0.0.1:$port/openapi.json" "$key"
+run control "http://127.0.0.1:$admin_port/openapi.json" "$owner"
+cp "$work/server.log" "$report/server.log"
+if [ "$failed" -ne 0 ]; then
+  echo "schemathesis: FAILED; the reports and the server's log are in $report/" >&2
+  exit "$failed"
 fi
 echo "schemathesis: passed"

@@ -32,6 +32,7 @@ use super::{ApiError, ApiJson, AppState};
 use crate::runtime::AllowedHost;
 use crate::store::KeyRecord;
 use crate::tenancy::admin::TenantPatch;
+use crate::tenancy::policy::{TenantPolicy, TenantQuotas};
 use crate::tenancy::{KeySpec, Principal};
 
 /// The control plane's router.
@@ -107,7 +108,7 @@ async fn whoami(caller: Authenticated) -> Json<Value> {
     Json(json!({ "key_prefix": p.key_prefix, "role": p.role, "tenant": p.tenant }))
 }
 
-/// A new tenant: its id and name, and any of a patch's fields.
+/// A new tenant.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct NewTenant {
@@ -116,8 +117,12 @@ struct NewTenant {
     /// Its display name.
     #[serde(default)]
     name: String,
-    #[serde(flatten)]
-    patch: TenantPatch,
+    /// Disabled from the start (every key refused).
+    disabled: Option<bool>,
+    /// Its plugin policy; by default every provider, `prompt-guard` in, `secrets` out.
+    policy: Option<TenantPolicy>,
+    /// Its quotas; by default none.
+    quotas: Option<TenantQuotas>,
 }
 
 /// Creates a tenant.
@@ -131,8 +136,8 @@ async fn create_tenant(
     caller: Authenticated,
     ApiJson(body): ApiJson<NewTenant>,
 ) -> Result<Response, ApiError> {
-    let tenant =
-        state.tenancy.create_tenant(principal(&caller), &request_id(), &body.id, &body.name, body.patch).await?;
+    let patch = TenantPatch { name: None, disabled: body.disabled, policy: body.policy, quotas: body.quotas };
+    let tenant = state.tenancy.create_tenant(principal(&caller), &request_id(), &body.id, &body.name, patch).await?;
     Ok((StatusCode::CREATED, Json(tenant)).into_response())
 }
 
