@@ -222,3 +222,27 @@ async fn a_wrong_method_is_a_json_405() {
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(body["error"]["type"], "method_not_allowed", "{body}");
 }
+
+/// Path and query values that do not parse get the JSON error (axum's own rejections
+/// are plain text, which the document does not promise).
+#[tokio::test]
+async fn unparsable_paths_and_queries_are_json_400s() {
+    let (gateway, key) = setup().await;
+    let owner = gateway.owner.clone().expect("owner key");
+    for (method, url, token) in [
+        (Method::GET, format!("{}/v1/generations/some-id/variants/first/preview", gateway.base), ""),
+        (Method::GET, format!("{}/v1/generations/%FF", gateway.base), key.as_str()),
+        (Method::POST, format!("{}/admin/plugins?activate=maybe", gateway.base), ADMIN_TOKEN),
+        (Method::GET, format!("{}/v1/audit?limit=-1", gateway.admin), owner.as_str()),
+        (Method::GET, format!("{}/v1/tenants/docs/usage?since=yesterday", gateway.admin), owner.as_str()),
+    ] {
+        let mut request = gateway.client.request(method.clone(), &url);
+        if !token.is_empty() {
+            request = request.bearer_auth(token);
+        }
+        let response = request.send().await.expect("answers");
+        assert_eq!(response.status(), 400, "{method} {url}");
+        let body: Value = response.json().await.unwrap_or_else(|error| panic!("{method} {url}: not JSON: {error}"));
+        assert_eq!(body["error"]["type"], "invalid_request", "{method} {url}: {body}");
+    }
+}
