@@ -117,15 +117,12 @@ impl Routes {
     }
 
     /// Serves the operation `P` (path and method from its annotation) with `handler`.
-    pub(super) fn route<P: Path + utoipa::__dev::SchemaReferences, T: 'static>(
-        self,
-        handler: impl Handler<T, AppState>,
-    ) -> Self {
+    pub(super) fn route<P: Documented, T: 'static>(self, handler: impl Handler<T, AppState>) -> Self {
         self.route_with::<P>(|methods| on(methods, handler))
     }
 
     /// Serves the operation `P` with what `serve` makes for its methods (e.g. with a layer).
-    pub(super) fn route_with<P: Path + utoipa::__dev::SchemaReferences>(
+    pub(super) fn route_with<P: Documented>(
         mut self,
         serve: impl FnOnce(MethodFilter) -> MethodRouter<AppState>,
     ) -> Self {
@@ -133,6 +130,8 @@ impl Routes {
         let methods = P::methods();
         let filter = methods.iter().map(method_filter).reduce(MethodFilter::or).expect("an operation has a method");
         let mut operation = P::operation();
+        operation.tags = Some(P::tags().into_iter().map(str::to_owned).collect());
+        operation.summary = operation.summary.as_deref().map(summary);
         add_shared_errors(self.plane, &path, &mut operation);
         refer_to_sse_event(&mut operation);
         self.openapi.paths.add_path_operation(&path, methods, operation);
@@ -154,6 +153,21 @@ impl Routes {
     pub(super) fn finish(self) -> (Router<AppState>, OpenApi) {
         (self.router, self.openapi)
     }
+}
+
+/// What `#[utoipa::path]` implements for a handler: its path, methods, operation, tags
+/// and the schemas it refers to.
+pub(super) trait Documented: Path + utoipa::__dev::SchemaReferences + utoipa::__dev::Tags<'static> {}
+
+impl<P: Path + utoipa::__dev::SchemaReferences + utoipa::__dev::Tags<'static>> Documented for P {}
+
+/// A handler's first doc paragraph on one line, without the `` `GET /path`: `` it starts
+/// with, capitalized.
+fn summary(paragraph: &str) -> String {
+    let line = paragraph.replace('\n', " ");
+    let rest = line.strip_prefix('`').and_then(|rest| rest.split_once("`: ")).map_or(line.as_str(), |(_, rest)| rest);
+    let mut chars = rest.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
 }
 
 fn method_filter(method: &HttpMethod) -> MethodFilter {
