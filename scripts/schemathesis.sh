@@ -101,10 +101,12 @@ failed=0
 run() {
   local name=$1 url=$2 status=0
   # From the temp dir: schemathesis keeps its example database in `.schemathesis/` there.
+  # One worker: with several, CPython's `ast` (which Hypothesis uses to describe its
+  # filters) fails now and then with "AST constructor recursion depth mismatch".
   (cd "$work" && AIRLOCK_ST_KEY="$3" AIRLOCK_ST_ADMIN_TOKEN="$admin_token" \
     schemathesis --config-file "$root/tests/schemathesis/schemathesis.toml" run "$url" \
     --checks "${AIRLOCK_ST_CHECKS:-not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance}" \
-    --max-examples "${AIRLOCK_ST_MAX_EXAMPLES:-50}" --workers 2 --seed "${AIRLOCK_ST_SEED:-1}" --request-timeout 20 \
+    --max-examples "${AIRLOCK_ST_MAX_EXAMPLES:-50}" --workers 1 --seed "${AIRLOCK_ST_SEED:-1}" --request-timeout 20 \
     --report junit --report-junit-path "$report/$name.junit.xml") | tee "$report/$name.txt" || status=$?
   # The counts: operations and test cases (from the summary), failures (from the report).
   python3 - "$name" "$report/$name.junit.xml" "$report/$name.txt" <<'PY'
