@@ -40,15 +40,12 @@ async fn scrape(State(metrics): State<Arc<Metrics>>) -> Response {
 /// event stream counts as open until its body is dropped (it ended or the client left).
 pub async fn track(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
-    let route: Cow<'static, str> = match request.extensions().get::<MatchedPath>() {
-        Some(path) => Cow::Owned(path.as_str().to_owned()),
-        None => Cow::Borrowed("unmatched"),
-    };
+    let route: Arc<str> = Arc::from(request.extensions().get::<MatchedPath>().map_or("unmatched", MatchedPath::as_str));
     let method = method_label(request.method());
-    let response = next.run(request).await;
+    let mut response = next.run(request).await;
     let elapsed = started.elapsed().as_secs_f64();
-    let tenant = match response.extensions().get::<Who>() {
-        Some(Who::Tenant(id)) => Cow::Owned(id.clone()),
+    let tenant = match response.extensions_mut().remove::<Who>() {
+        Some(Who::Tenant(id)) => Cow::Owned(id),
         Some(Who::Operator) => Cow::Borrowed("operator"),
         None => Cow::Borrowed("anonymous"),
     };

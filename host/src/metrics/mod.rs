@@ -34,7 +34,7 @@ const PLUGIN_BUCKETS: [f64; 16] =
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    route: Cow<'static, str>,
+    route: Arc<str>,
     method: &'static str,
     status: u16,
     tenant: Cow<'static, str>,
@@ -42,13 +42,13 @@ struct RequestLabels {
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteMethodLabels {
-    route: Cow<'static, str>,
+    route: Arc<str>,
     method: &'static str,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RouteLabels {
-    route: Cow<'static, str>,
+    route: Arc<str>,
 }
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
