@@ -98,7 +98,9 @@ impl Routes {
             components.security_schemes.insert(name.to_owned(), SecurityScheme::Http(scheme));
         }
         components.schemas.insert(ErrorBody::name().into_owned(), ErrorBody::schema());
-        components.schemas.insert(SSE_EVENT.to_owned(), sse_event());
+        if plane == Plane::Api {
+            components.schemas.insert(SSE_EVENT.to_owned(), sse_event());
+        }
         let mut schemas = Vec::new();
         ErrorBody::schemas(&mut schemas);
         components.schemas.extend(schemas);
