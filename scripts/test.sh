@@ -3,7 +3,8 @@
 # guest targets; Debian's chromium and playwright-core from npm for the browser test,
 # minisign for the signature interoperability check; the official `openai` Python
 # package for the OpenAI-compatibility check),
-# each a no-op when present, then every test of every crate.
+# each a no-op when present, then every test of every crate, the traces test (the
+# `otel` feature) and schemathesis against a live server.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -27,3 +28,13 @@ if ! python3 -c "import openai" 2>/dev/null && command -v python3 >/dev/null; th
 fi
 
 cargo test --workspace --locked "$@"
+
+# With arguments (a test filter) only the filtered Rust tests run; without, the rest of
+# the suite: the host built with the `otel` feature (one test binary, against a fake
+# collector) and schemathesis against a live server (both listeners' OpenAPI documents).
+if [ "$#" -eq 0 ]; then
+  echo "== traces (the host built with the otel feature: one test binary)"
+  cargo test -p airlock --features otel --test otel --locked
+  echo "== schemathesis (the API as documented)"
+  bash scripts/schemathesis.sh
+fi
