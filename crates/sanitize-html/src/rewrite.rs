@@ -505,8 +505,13 @@ fn on_attributes(el: &mut Element<'_, '_>, tag: &str, offset: u64, found: &mut V
         el.remove_attribute(name);
     }
     // lol_html cannot remove attributes whose names it would not accept for
-    // `set_attribute` (e.g. a leading `=`); never leave one behind.
-    if el.attributes().iter().any(|a| remove.contains(&a.name())) {
+    // `set_attribute` (e.g. a leading `=`); never leave one behind. And a changed tag is
+    // written out again with a space before each attribute: an attribute whose name
+    // starts with `=` (`<img a /="…` reads as `a` and `="…`) would then become the value
+    // of the one before it (`a ="…`), so a browser would split the rest of the page
+    // differently (found by fuzzing). Either way the element goes.
+    let left_behind = el.attributes().iter().any(|a| remove.contains(&a.name()) || a.name().starts_with('='));
+    if left_behind {
         el.replace(REMOVED, ContentType::Html);
         found.push(finding(
             "unremovable-attribute",

@@ -715,6 +715,15 @@ pub const CASES: &[Case] = cases![
     (A, "<svg><math><mtext><<style><i ont>", "<svg>", ["parse-error"]),
     (S, "<svg><math><mtext><style><img src=x onerror=alert(1)>", "<svg>", ["parse-error"]),
     (S, "<p>a</p><math><svg><desc><style><img src=x onerror=alert(1)>", "<p>a</p><math>", ["parse-error"]),
+    // A rewritten tag gets a space before each attribute: `/="` (an attribute named `="…`
+    // for a browser) would become the value of the attribute before it and swallow the
+    // rest of the page up to the next quote. The element goes.
+    (
+        S,
+        "<img src=x a /=\"p-4 onerror=alert(1)><div title=\"x\"><img src=x onclick=alert(2)>",
+        "<!----><div title=\"x\"><img src=x>",
+        ["event-handler", "unremovable-attribute", "event-handler"]
+    ),
     // A breakout tag leaves every open <svg> for a browser, only the innermost for
     // lol_html, which then reads a CDATA section where a browser sees a bogus comment
     // and a live <img>. Nested roots fail closed.
