@@ -233,10 +233,18 @@ impl Rule {
             }
             Shape::PrivateKeyBlock => {
                 let header_end = private_key_header_end(text, start)?;
-                let body = private_key_body(text, header_end);
+                let (body, stray) = private_key_body(text, header_end);
                 let body_text = &text[body.clone()];
                 let first = body.start + (body_text.len() - body_text.trim_start().len());
-                let last = body.start + body_text.trim_end().len();
+                let mut last = body.start + body_text.trim_end().len();
+                if stray && last > first + 1 {
+                    // The body ends at markup: its last byte stays, and with it any
+                    // dashes, so the replacement's `]` never meets what follows (`]>`
+                    // would make `]]>`, `--` before `>` stays `-->`).
+                    last = markup_safe_end(text.as_bytes(), first, last - 1);
+                } else if stray {
+                    return None;
+                }
                 (first < last).then_some((first, last))
             }
         }
@@ -291,11 +299,12 @@ pub(crate) fn private_key_body_end(text: &str, from: usize) -> BodyEnd {
 }
 
 /// The body of the block whose header ends at `from`: up to its END line, the first
-/// byte no PEM body has, or the end of the text.
-fn private_key_body(text: &str, from: usize) -> std::ops::Range<usize> {
+/// byte no PEM body has (then also true), or the end of the text.
+fn private_key_body(text: &str, from: usize) -> (std::ops::Range<usize>, bool) {
     match private_key_body_end(text, from) {
-        BodyEnd::Footer { body_end, .. } | BodyEnd::Stray(body_end) => from..body_end,
-        BodyEnd::Open => from..text.len(),
+        BodyEnd::Footer { body_end, .. } => (from..body_end, false),
+        BodyEnd::Stray(body_end) => (from..body_end, true),
+        BodyEnd::Open => (from..text.len(), false),
     }
 }
 

@@ -115,7 +115,9 @@ fn private_key_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
             Some(header_end) => {
                 let end = match private_key_body_end(text, header_end) {
                     BodyEnd::Footer { block_end, .. } => block_end,
-                    BodyEnd::Stray(at) => at,
+                    // The byte that ended the body decides how much of it is redacted
+                    // (see `rules::Rule::span`): it goes with the block.
+                    BodyEnd::Stray(at) => at + whitespace_len(text, at),
                     BodyEnd::Open => {
                         blocks.push(start..usize::MAX);
                         break;

@@ -59,10 +59,17 @@ fn a_private_key_keeps_its_begin_and_end_lines() {
         "<!-- -----BEGIN A PRIVATE KEY-----\n[REDACTED:private-key]\n-----END A PRIVATE KEY-----> \
          <textarea> --> <img src=x onerror=alert(1)></textarea>"
     );
-    // A body ends where markup starts; the key material before it is redacted.
+    // A body ends where markup starts; the key material before it is redacted but for
+    // its last byte, so that the replacement's `]` never meets the markup.
     assert_eq!(
         redact("<pre>-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n</pre><p>after</p>"),
-        "<pre>-----BEGIN RSA PRIVATE KEY-----\n[REDACTED:private-key]\n</pre><p>after</p>"
+        "<pre>-----BEGIN RSA PRIVATE KEY-----\n[REDACTED:private-key]A\n</pre><p>after</p>"
+    );
+    // Found by fuzzing: `]` + `]>` would have closed the CDATA section early, and the
+    // <img> after it would have been live markup.
+    assert_eq!(
+        redact("<svg><![CDATA[ -----BEGIN EC PRIVATE KEY-----tZ]> <img src=x onerror=alert(1)> ]]></svg>"),
+        "<svg><![CDATA[ -----BEGIN EC PRIVATE KEY-----[REDACTED:private-key]Z]> <img src=x onerror=alert(1)> ]]></svg>"
     );
 }
 
