@@ -63,7 +63,14 @@ for target in $(cargo +"$toolchain" fuzz list); do
     >"$log" 2>&1 || status=$?
   executions=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1) || true
   coverage=$(grep -o 'cov: [0-9]*' "$log" | tail -n 1 | sed 's/cov: //') || true
-  if [ "$status" -ne 0 ]; then
+  # fuzz/known-failures.txt: `target: <text of the panic> | <what it is>`; only a failure
+  # whose log holds that exact panic text counts as known, any other one fails.
+  known=$(sed -n "s/^$target: //p" known-failures.txt 2>/dev/null | head -n 1)
+  if [ "$status" -ne 0 ] && [ -n "$known" ] && grep -qF "${known%% | *}" "$log"; then
+    summary+=("$(printf '%-18s KNOWN FAILURE after %s executions: %s' "$target" "${executions:-?}" "$known")")
+    echo "== $target: KNOWN FAILURE, not fixed yet (fuzz/known-failures.txt): $known"
+    grep -m 1 -A 4 'panicked at' "$log" || true
+  elif [ "$status" -ne 0 ]; then
     failed+=("$target")
     summary+=("$(printf '%-18s FAILED after %s executions' "$target" "${executions:-?}")")
     echo "== $target FAILED (exit $status); the end of its log:"
