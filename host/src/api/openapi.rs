@@ -10,8 +10,7 @@
 
 use axum::Router;
 use axum::handler::Handler;
-use axum::http::{HeaderValue, header};
-use axum::response::{IntoResponse, Response};
+use axum::http::header;
 use axum::routing::{MethodFilter, MethodRouter, on};
 use utoipa::openapi::path::{HttpMethod, Operation};
 use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
@@ -269,16 +268,6 @@ const DOCS_CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self';
 /// Paths the document and its page are served at (no key needed).
 pub const PATHS: [&str; 4] = ["/openapi.json", "/docs", "/docs.js", "/docs.css"];
 
-fn asset(body: &'static str, content_type: &'static str) -> Response {
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(DOCS_CSP));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    response
-}
-
 /// The route of `openapi`'s JSON, `GET /openapi.json`.
 pub(super) fn document<S: Clone + Send + Sync + 'static>(openapi: &OpenApi) -> Router<S> {
     let json = axum::body::Bytes::from(openapi.to_json().expect("the document serializes"));
@@ -295,7 +284,13 @@ pub(super) fn document<S: Clone + Send + Sync + 'static>(openapi: &OpenApi) -> R
 pub(super) fn serve<S: Clone + Send + Sync + 'static>(openapi: &OpenApi) -> Router<S> {
     let [_, page, script, style] = PATHS;
     document(openapi)
-        .route(page, axum::routing::get(|| async { asset(DOCS_HTML, "text/html; charset=utf-8") }))
-        .route(script, axum::routing::get(|| async { asset(DOCS_JS, "text/javascript; charset=utf-8") }))
-        .route(style, axum::routing::get(|| async { asset(DOCS_CSS, "text/css; charset=utf-8") }))
+        .route(
+            page,
+            axum::routing::get(|| async { super::app::asset(DOCS_HTML, "text/html; charset=utf-8", DOCS_CSP) }),
+        )
+        .route(
+            script,
+            axum::routing::get(|| async { super::app::asset(DOCS_JS, "text/javascript; charset=utf-8", DOCS_CSP) }),
+        )
+        .route(style, axum::routing::get(|| async { super::app::asset(DOCS_CSS, "text/css; charset=utf-8", DOCS_CSP) }))
 }
