@@ -268,7 +268,7 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
         } else {
             format!("removed <{tag}> element: {why}")
         };
-        el.replace(REMOVED, ContentType::Html);
+        remove_element(el);
         found.push(finding(rule, what, offset));
     };
 
@@ -338,6 +338,29 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
         lock(state).findings.append(&mut found);
     }
     Ok(())
+}
+
+/// Replaces `el` and its content with [`REMOVED`].
+///
+/// lol_html also removes the end tag that closes the element, and for an element without
+/// an end tag of its own, that is an ancestor's: in `<svg><script>…</svg><style><img
+/// onerror=…>` the `</svg>` would go, so a browser would still be in SVG, where the
+/// `<style>` holds markup and the `<img>` breaks out live, while the rewriter had read
+/// the `<style>` as raw text (found by fuzzing). So an ancestor's end tag is written back.
+/// If the ancestor is removed too, its own end tag handler runs after this one (lol_html
+/// runs them innermost first) and removes the tag again.
+fn remove_element(el: &mut Element<'_, '_>) {
+    el.replace(REMOVED, ContentType::Html);
+    let tag = el.tag_name();
+    if let Some(handlers) = el.end_tag_handlers() {
+        handlers.push(Box::new(move |end| {
+            let name = end.name();
+            if name != tag {
+                end.replace(&format!("</{name}>"), ContentType::Html);
+            }
+            Ok(())
+        }));
+    }
 }
 
 /// Tracks `<svg>` and `<math>` and fails closed when one opens inside another.
@@ -512,7 +535,7 @@ fn on_attributes(el: &mut Element<'_, '_>, tag: &str, offset: u64, found: &mut V
     // differently (found by fuzzing). Either way the element goes.
     let left_behind = el.attributes().iter().any(|a| remove.contains(&a.name()) || a.name().starts_with('='));
     if left_behind {
-        el.replace(REMOVED, ContentType::Html);
+        remove_element(el);
         found.push(finding(
             "unremovable-attribute",
             format!("removed <{tag}> element: a dangerous attribute could not be removed on its own"),

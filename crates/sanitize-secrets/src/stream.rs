@@ -113,18 +113,23 @@ fn private_key_blocks(text: &str) -> Vec<std::ops::Range<usize>> {
         let start = search + found;
         match private_key_header_end(text, start) {
             Some(header_end) => {
-                let end = match private_key_body_end(text, header_end) {
-                    BodyEnd::Footer { block_end, .. } => block_end,
+                let (end, next) = match private_key_body_end(text, header_end) {
+                    // The next `-----BEGIN` may share the dashes that end the END line
+                    // (`KEY-----BEGIN`), as it does for `Redactor::redact`.
+                    BodyEnd::Footer { block_end, .. } => (block_end, block_end - "-----".len()),
                     // The byte that ended the body decides how much of it is redacted
                     // (see `rules::Rule::span`): it goes with the block.
-                    BodyEnd::Stray(at) => at + whitespace_len(text, at),
+                    BodyEnd::Stray(at) => {
+                        let end = at + whitespace_len(text, at);
+                        (end, end)
+                    }
                     BodyEnd::Open => {
                         blocks.push(start..usize::MAX);
                         break;
                     }
                 };
                 blocks.push(start..end);
-                search = end;
+                search = next;
             }
             None => {
                 // Not a private key header: undecided only while its line is unfinished.

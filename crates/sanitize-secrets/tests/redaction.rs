@@ -94,6 +94,17 @@ fn an_unterminated_private_key_is_redacted_to_the_end() {
 }
 
 #[test]
+fn a_private_key_that_starts_in_the_dashes_ending_another_is_redacted_streamed_too() {
+    // The second BEGIN shares the dashes of the first END line; a stream that looked
+    // for the next block only after that line let the second body through (fuzzing).
+    check(
+        "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA\n-----END RSA PRIVATE KEY------BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkq",
+        "-----BEGIN RSA PRIVATE KEY-----\n[REDACTED:private-key]\n-----END RSA PRIVATE KEY------BEGIN PRIVATE KEY-----\n[REDACTED:private-key]",
+        &["private-key", "private-key"],
+    );
+}
+
+#[test]
 fn offsets_point_into_the_input() {
     let input = format!("ab {OPENAI} cd {AWS_ID}");
     let findings = Redactor::default().redact(&input).findings;

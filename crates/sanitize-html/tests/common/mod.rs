@@ -746,4 +746,29 @@ pub const CASES: &[Case] = cases![
     ),
     (A, "<math><mi><malignmark><style><img src=x onerror=alert(1)>", "<math><mi>", ["parse-error"]),
     (S, "<p><mglyph>x</mglyph></p>", "<p><mglyph>x</mglyph></p>", []),
+    // An element removed without an end tag of its own takes its content up to an
+    // ancestor's end tag, but never that end tag: without the `</svg>` a browser would
+    // still be in SVG, where the <style> holds markup and the <img> breaks out live
+    // (found by fuzzing, in both modes).
+    (
+        S,
+        "<svg><script>alert(1)</svg><style><img src=x onerror=alert(1)>",
+        "<svg><!----></svg><style><img src=x onerror=alert(1)>",
+        ["svg-script"]
+    ),
+    (
+        A,
+        "<svg><set attributeName=\"onclick\" to=\"x\"></svg><style><img src=x onerror=alert(1)>",
+        "<svg><!----></svg><style><img src=x onerror=alert(1)>",
+        ["svg-animate"]
+    ),
+    (S, "<math><mi><object data=x></mi>y</math>", "<math><mi><!----></mi>y</math>", ["plugin"]),
+    // ... unless that ancestor is removed as well.
+    (
+        S,
+        "<svg><set attributeName=\"onclick\"><script>x</set>y</svg>",
+        "<svg><!---->y</svg>",
+        ["svg-animate", "svg-script"]
+    ),
+    (S, "<object><embed src=x><p>a</object>b", "<!---->b", ["plugin", "plugin"]),
 ];
