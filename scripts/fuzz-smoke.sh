@@ -15,14 +15,14 @@ cd "$(dirname "$0")/.."
 
 scale="${FUZZ_SCALE:-1}"
 seed="${FUZZ_SEED:-1}"
-# Inputs per target, about 20 s each on this project's CI machine (2 cores).
+# Inputs per target, 15 to 60 s each on this project's CI machine (2 cores).
 declare -A runs=(
   [api_requests]=8000
-  [image_check]=1000000
-  [output_pipeline]=15000
-  [sanitize_html]=20000
-  [sanitize_secrets]=20000
-  [sse]=300000
+  [image_check]=2000000
+  [output_pipeline]=30000
+  [sanitize_html]=50000
+  [sanitize_secrets]=30000
+  [sse]=1000000
 )
 toolchain="${FUZZ_TOOLCHAIN:-nightly}"
 cargo_fuzz_version=0.13.2

@@ -93,6 +93,49 @@ pub(crate) struct State {
     noscript: TextBuf,
     /// Open `<svg>` and `<math>` elements, innermost last (see [`foreign_root`]).
     foreign: Vec<&'static str>,
+    /// Open elements whose text a text handler reads, innermost last (see [`TextOwner`]).
+    text_owners: Vec<TextOwner>,
+}
+
+/// An element whose text one of the text handlers reads.
+///
+/// A text handler sees the text of every descendant of the elements its selector
+/// matches, and its replacement of a chunk overwrites another handler's: in
+/// `<svg><noscript><p><style>…` (a breakout leaves the SVG `<noscript>` open for
+/// lol_html) the `<noscript>` handler wrote back the CSS the `<style>` handler had
+/// removed (found by fuzzing). So a chunk belongs to the innermost of these elements only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum TextOwner {
+    Style,
+    /// `html`: raw text, the element a scripting browser reads; in SVG or MathML its
+    /// content is markup that the other handlers see.
+    Noscript {
+        html: bool,
+    },
+    Script,
+}
+
+impl State {
+    /// Whether the text being read is `owner`'s own.
+    fn text_owned_by(&self, owner: TextOwner) -> bool {
+        self.text_owners.last() == Some(&owner)
+    }
+}
+
+/// Follows the elements whose text the text handlers read (see [`TextOwner`]).
+fn track_text_owner(el: &mut Element<'_, '_>, owner: TextOwner, state: &Arc<Mutex<State>>) -> HandlerResult {
+    if !el.can_have_content() {
+        return Ok(());
+    }
+    lock(state).text_owners.push(owner);
+    let state = state.clone();
+    el.on_end_tag(Box::new(move |_| {
+        let mut st = lock(&state);
+        if let Some(at) = st.text_owners.iter().rposition(|open| *open == owner) {
+            st.text_owners.truncate(at);
+        }
+        Ok(())
+    }))
 }
 
 fn selector(s: &str) -> Cow<'static, Selector> {
@@ -252,6 +295,9 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
     match tag.as_str() {
         "svg" => foreign_root(el, "svg", state)?,
         "math" => foreign_root(el, "math", state)?,
+        "style" => track_text_owner(el, TextOwner::Style, state)?,
+        "script" => track_text_owner(el, TextOwner::Script, state)?,
+        "noscript" => track_text_owner(el, TextOwner::Noscript { html: el.namespace_uri() == HTML_NS }, state)?,
         // In a MathML text integration point (`<mi>`, `<mtext>`, ...) every start tag is
         // HTML except these two, which stay MathML in a browser — and make a following
         // `<style>` MathML markup instead of raw text (`<math><mtext><mglyph><style><img
@@ -546,6 +592,9 @@ fn on_attributes(el: &mut Element<'_, '_>, tag: &str, offset: u64, found: &mut V
 
 fn on_style_text(chunk: &mut TextChunk<'_>, config: &Config, state: &Mutex<State>) -> HandlerResult {
     let mut st = lock(state);
+    if !st.text_owned_by(TextOwner::Style) {
+        return Ok(());
+    }
     let Some((text, start, held)) = st.style.collect(chunk) else {
         return Ok(());
     };
@@ -572,6 +621,9 @@ fn on_style_text(chunk: &mut TextChunk<'_>, config: &Config, state: &Mutex<State
 
 fn on_script_text(chunk: &mut TextChunk<'_>, state: &Mutex<State>) -> HandlerResult {
     let mut st = lock(state);
+    if !st.text_owned_by(TextOwner::Script) {
+        return Ok(());
+    }
     let Some(clear) = st.clear_script.as_mut() else {
         return Ok(());
     };
@@ -607,6 +659,9 @@ fn on_noscript_text(chunk: &mut TextChunk<'_>, config: &Config, state: &Mutex<St
     }
     let (text, start, held) = {
         let mut st = lock(state);
+        if !st.text_owned_by(TextOwner::Noscript { html: true }) {
+            return Ok(());
+        }
         match st.noscript.collect(chunk) {
             Some(t) => t,
             None => return Ok(()),

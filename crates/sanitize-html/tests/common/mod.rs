@@ -771,4 +771,25 @@ pub const CASES: &[Case] = cases![
         ["svg-animate", "svg-script"]
     ),
     (S, "<object><embed src=x><p>a</object>b", "<!---->b", ["plugin", "plugin"]),
+    // A breakout leaves an SVG <noscript> open for lol_html; its handler must not read
+    // (and write back) the text of a <style> inside it (found by fuzzing).
+    (
+        S,
+        "<svg><noscript><p>a<style>a{background:url(javascript:alert(1))}</style>",
+        "<svg><noscript><p>a<style></style>",
+        ["css-script-url"]
+    ),
+    (
+        S,
+        "<svg><noscript><p title=\"</noscript><img>\"><xmp><script>x</script></xmp><style>a{background:url(javascript:x)}</style>",
+        "<svg><noscript><p title=\"</noscript><img>\"><xmp><script>x</script></xmp><style></style>",
+        ["css-script-url"]
+    ),
+    // ... while an HTML <noscript> inside SVG content still gets its second look.
+    (
+        S,
+        "<svg><p><noscript><img src=x onerror=alert(1)></noscript>",
+        "<svg><p><noscript><img src=x></noscript>",
+        ["event-handler"]
+    ),
 ];
