@@ -5,6 +5,7 @@
 # runtime stage is distroless: the binary, CA certificates, glibc, no shell, non-root.
 #
 #   docker build -t airlock .
+#   docker build --build-arg FEATURES=otel -t airlock:otel .   # with OpenTelemetry traces
 #   docker run --rm -p 8080:8080 -v airlock-data:/var/lib/airlock airlock
 #
 # See docs/deployment.md (configuration, health checks, compose.yaml).
@@ -15,6 +16,8 @@ ARG RUST_IMAGE=rust:1.95-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
 
 FROM ${RUST_IMAGE} AS builder
+# Cargo features of the `airlock` crate, comma-separated (e.g. `otel`); none by default.
+ARG FEATURES=""
 WORKDIR /src
 # The toolchain and the guest targets first (rust-toolchain.toml pins the version), so
 # that this layer is cached across source changes.
@@ -24,7 +27,7 @@ RUN rustup show active-toolchain || rustup toolchain install; \
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry,sharing=locked \
     --mount=type=cache,target=/src/target,sharing=locked \
-    cargo build --release --locked -p airlock \
+    cargo build --release --locked -p airlock --features "${FEATURES}" \
     && install -D -m 0755 target/release/airlock /out/usr/local/bin/airlock \
     && install -d -m 0750 /out/var/lib/airlock
 

@@ -14,6 +14,59 @@ use crate::{Finding, Mode, Output, Policy, css, entities, lock};
 /// on both sides can never join into new markup.
 const REMOVED: &str = "<!---->";
 
+/// What replaces a removed element that leaves SVG or MathML content (see
+/// [`remove_element`]): an element that leaves it too, and is nothing.
+const REMOVED_BREAKOUT: &str = "<span></span>";
+
+/// Start tags that leave SVG and MathML content in a browser (`<font>` is decided by its
+/// attributes, see [`breaks_out_of_foreign_content`]).
+const BREAKOUT_ELEMENTS: &[&str] = &[
+    "b",
+    "big",
+    "blockquote",
+    "body",
+    "br",
+    "center",
+    "code",
+    "dd",
+    "div",
+    "dl",
+    "dt",
+    "em",
+    "embed",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "head",
+    "hr",
+    "i",
+    "img",
+    "li",
+    "listing",
+    "menu",
+    "meta",
+    "nobr",
+    "ol",
+    "p",
+    "pre",
+    "ruby",
+    "s",
+    "small",
+    "span",
+    "strong",
+    "strike",
+    "sub",
+    "sup",
+    "table",
+    "tt",
+    "u",
+    "ul",
+    "var",
+];
+
 /// How deep `<noscript>` contents are sanitized recursively before they are dropped.
 const MAX_NOSCRIPT_DEPTH: u32 = 4;
 
@@ -308,13 +361,14 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
         _ => {}
     }
 
+    let in_foreign = !lock(state).foreign.is_empty();
     let drop = |el: &mut Element<'_, '_>, found: &mut Vec<Finding>, rule, why: String| {
         let what = if el.can_have_content() {
             format!("removed <{tag}> element and its content: {why}")
         } else {
             format!("removed <{tag}> element: {why}")
         };
-        remove_element(el);
+        remove_element(el, in_foreign);
         found.push(finding(rule, what, offset));
     };
 
@@ -378,7 +432,7 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
     }
 
     if !el.removed() {
-        on_attributes(el, &tag, offset, &mut found);
+        on_attributes(el, &tag, offset, in_foreign, &mut found);
     }
     if !found.is_empty() {
         lock(state).findings.append(&mut found);
@@ -386,7 +440,14 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
     Ok(())
 }
 
-/// Replaces `el` and its content with [`REMOVED`].
+/// Replaces `el` and its content with [`REMOVED`], or, inside `<svg>` or `<math>`, an
+/// element that leaves foreign content with [`REMOVED_BREAKOUT`].
+///
+/// An HTML element like `<meta>` or `<p>` inside SVG ends the SVG for a browser (and for
+/// lol_html), so what follows was read as HTML; without it, a browser would read it as
+/// SVG: `<svg><meta http-equiv=refresh …><style><img onerror=…>` would become
+/// `<svg><!----><style>…`, where the `<style>` holds markup and the `<img>` is live
+/// (found by fuzzing). The replacement leaves foreign content the same way.
 ///
 /// lol_html also removes the end tag that closes the element, and for an element without
 /// an end tag of its own, that is an ancestor's: in `<svg><script>…</svg><style><img
@@ -395,8 +456,9 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
 /// the `<style>` as raw text (found by fuzzing). So an ancestor's end tag is written back.
 /// If the ancestor is removed too, its own end tag handler runs after this one (lol_html
 /// runs them innermost first) and removes the tag again.
-fn remove_element(el: &mut Element<'_, '_>) {
-    el.replace(REMOVED, ContentType::Html);
+fn remove_element(el: &mut Element<'_, '_>, in_foreign: bool) {
+    let replacement = if in_foreign && breaks_out_of_foreign_content(el) { REMOVED_BREAKOUT } else { REMOVED };
+    el.replace(replacement, ContentType::Html);
     let tag = el.tag_name();
     if let Some(handlers) = el.end_tag_handlers() {
         handlers.push(Box::new(move |end| {
@@ -407,6 +469,15 @@ fn remove_element(el: &mut Element<'_, '_>) {
             Ok(())
         }));
     }
+}
+
+/// Whether a browser leaves SVG or MathML content at `el` (WHATWG HTML, "parsing tokens
+/// in foreign content": these start tags, and `<font>` with `color`, `face` or `size`).
+fn breaks_out_of_foreign_content(el: &Element<'_, '_>) -> bool {
+    let tag = el.tag_name();
+    el.namespace_uri() == HTML_NS
+        && (BREAKOUT_ELEMENTS.contains(&tag.as_str())
+            || tag == "font" && ["color", "face", "size"].iter().any(|a| el.has_attribute(a)))
 }
 
 /// Tracks `<svg>` and `<math>` and fails closed when one opens inside another.
@@ -554,7 +625,7 @@ fn dangerous_attribute(el: &Element<'_, '_>, tag: &str, name: &str, value: &str)
     None
 }
 
-fn on_attributes(el: &mut Element<'_, '_>, tag: &str, offset: u64, found: &mut Vec<Finding>) {
+fn on_attributes(el: &mut Element<'_, '_>, tag: &str, offset: u64, in_foreign: bool, found: &mut Vec<Finding>) {
     let mut remove: Vec<String> = Vec::new();
     for attr in el.attributes() {
         let name = attr.name();
@@ -581,7 +652,7 @@ fn on_attributes(el: &mut Element<'_, '_>, tag: &str, offset: u64, found: &mut V
     // differently (found by fuzzing). Either way the element goes.
     let left_behind = el.attributes().iter().any(|a| remove.contains(&a.name()) || a.name().starts_with('='));
     if left_behind {
-        remove_element(el);
+        remove_element(el, in_foreign);
         found.push(finding(
             "unremovable-attribute",
             format!("removed <{tag}> element: a dangerous attribute could not be removed on its own"),

@@ -785,6 +785,30 @@ pub const CASES: &[Case] = cases![
         "<svg><noscript><p title=\"</noscript><img>\"><xmp><script>x</script></xmp><style></style>",
         ["css-script-url"]
     ),
+    // A removed element that leaves SVG for a browser (<meta>, <embed>, <p>, <font
+    // color>, ...) is replaced by one that leaves it too; with only a comment in its place
+    // a browser would read what follows as SVG, where this <style> holds a live <img>
+    // (found by fuzzing). Other removed elements leave no trace of themselves.
+    (
+        S,
+        "<svg><meta http-equiv=refresh content=x><style><img src=x onerror=alert(1)>",
+        "<svg><span></span><style><img src=x onerror=alert(1)>",
+        ["meta-refresh"]
+    ),
+    (A, "<math><embed src=x><style><img src=x onerror=alert(1)>", "<math><span></span><style><img src=x onerror=alert(1)>", ["plugin"]),
+    (
+        S,
+        "<svg><font color=red a /=\"x\" onclick=alert(1)>t</font><style><img src=x>",
+        "<svg><span></span><style><img src=x>",
+        ["event-handler", "unremovable-attribute"]
+    ),
+    (
+        S,
+        "<svg><font a /=\"x\" onclick=alert(1)>t</font><![CDATA[ ><img src=x onerror=alert(1)> ]]>",
+        "<svg><!----><![CDATA[ ><img src=x onerror=alert(1)> ]]>",
+        ["event-handler", "unremovable-attribute"]
+    ),
+    (S, "<p><meta http-equiv=refresh content=x></p>", "<p><!----></p>", ["meta-refresh"]),
     // ... while an HTML <noscript> inside SVG content still gets its second look.
     (
         S,
