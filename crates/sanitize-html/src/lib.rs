@@ -49,7 +49,12 @@
 //!
 //! Removed elements and conditional comments are replaced by an empty comment
 //! (`<!---->`), so that text on both sides of a removed element can never join into
-//! new markup (`<<script></script>img onerror=...>`).
+//! new markup (`<<script></script>img onerror=...>`). A removed element never takes the
+//! structure around it along, so a browser reads the rest of the output in the context
+//! the sanitizer read it in: an ancestor's end tag that closed it implicitly stays
+//! (`<svg><script>…</svg>`), and inside `<svg>`/`<math>` an element that ends foreign
+//! content for a browser (`<meta>`, `<embed>`, `<p>`, ...) is replaced by `<span></span>`,
+//! which ends it too.
 //!
 //! Findings about the content of a removed element (an `<iframe>` inside a removed
 //! `<foreignObject>`) are reported too.
