@@ -795,7 +795,12 @@ pub const CASES: &[Case] = cases![
         "<svg><span></span><style><img src=x onerror=alert(1)>",
         ["meta-refresh"]
     ),
-    (A, "<math><embed src=x><style><img src=x onerror=alert(1)>", "<math><span></span><style><img src=x onerror=alert(1)>", ["plugin"]),
+    (
+        A,
+        "<math><embed src=x><style><img src=x onerror=alert(1)>",
+        "<math><span></span><style><img src=x onerror=alert(1)>",
+        ["plugin"]
+    ),
     (
         S,
         "<svg><font color=red a /=\"x\" onclick=alert(1)>t</font><style><img src=x>",
