@@ -41,7 +41,7 @@
 //! | `noscript-breakout`, `noscript-nesting` | `<noscript>` content (raw text for a scripting browser, markup for a non-scripting one) is sanitized as markup too; it is dropped if it would then close the element or nests too deeply |
 //! | `unremovable-attribute` | element removed because a dangerous attribute could not be removed on its own |
 //! | `unfinished-tag` | the input ended inside a start tag: dropped, so markup appended later cannot complete it |
-//! | `parse-error` | lol_html met markup it cannot parse unambiguously (strict mode, e.g. `<select><xmp>`), or an `<svg>` or `<math>` inside another (`<svg><svg><i><![CDATA[…`), which lol_html and browsers parse differently: fail closed, the output stops before the last start tag or comment seen before that point |
+//! | `parse-error` | lol_html met markup it cannot parse unambiguously (strict mode, e.g. `<select><xmp>`), or an `<svg>` or `<math>` inside another (`<svg><svg><i><![CDATA[…`), or an HTML start tag that leaves SVG/MathML inside an SVG/MathML element being removed with its content (`<svg><script><p>`), which lol_html and browsers parse differently (or would, once the content is gone): fail closed, the output stops before the last start tag or comment seen before that point |
 //!
 //! URL checks decode character references (`&#106;`, `&#x6A`, `&colon;`, `&Tab;`,
 //! `&NewLine;`, ...) and squeeze out whitespace and control characters before reading

@@ -148,6 +148,8 @@ pub(crate) struct State {
     foreign: Vec<&'static str>,
     /// Open elements whose text a text handler reads, innermost last (see [`TextOwner`]).
     text_owners: Vec<TextOwner>,
+    /// Open SVG/MathML elements being removed with their content (see [`on_element`]).
+    removed_foreign: u32,
 }
 
 /// An element whose text one of the text handlers reads.
@@ -360,15 +362,23 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
         }
         _ => {}
     }
+    // An HTML start tag that leaves SVG/MathML inside an element removed with its content
+    // (`<svg><script><p>…</script><script>`): what follows was read as HTML, but without
+    // the removed content a browser would still read it as SVG (found by fuzzing).
+    // Fail closed.
+    if lock(state).removed_foreign > 0 && breaks_out_of_foreign_content(el) {
+        return Err(
+            format!("<{tag}> inside a removed SVG/MathML element would be parsed differently without it").into()
+        );
+    }
 
-    let in_foreign = !lock(state).foreign.is_empty();
     let drop = |el: &mut Element<'_, '_>, found: &mut Vec<Finding>, rule, why: String| {
         let what = if el.can_have_content() {
             format!("removed <{tag}> element and its content: {why}")
         } else {
             format!("removed <{tag}> element: {why}")
         };
-        remove_element(el, in_foreign);
+        remove_element(el, state);
         found.push(finding(rule, what, offset));
     };
 
@@ -432,7 +442,7 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
     }
 
     if !el.removed() {
-        on_attributes(el, &tag, offset, in_foreign, &mut found);
+        on_attributes(el, &tag, offset, state, &mut found);
     }
     if !found.is_empty() {
         lock(state).findings.append(&mut found);
@@ -456,18 +466,43 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
 /// the `<style>` as raw text (found by fuzzing). So an ancestor's end tag is written back.
 /// If the ancestor is removed too, its own end tag handler runs after this one (lol_html
 /// runs them innermost first) and removes the tag again.
-fn remove_element(el: &mut Element<'_, '_>, in_foreign: bool) {
-    let replacement = if in_foreign && breaks_out_of_foreign_content(el) { REMOVED_BREAKOUT } else { REMOVED };
-    el.replace(replacement, ContentType::Html);
+fn remove_element(el: &mut Element<'_, '_>, state: &Arc<Mutex<State>>) {
+    let foreign_content = {
+        let mut st = lock(state);
+        let in_foreign = !st.foreign.is_empty();
+        let replacement = if in_foreign && breaks_out_of_foreign_content(el) { REMOVED_BREAKOUT } else { REMOVED };
+        el.replace(replacement, ContentType::Html);
+        let foreign_content = el.can_have_content() && el.namespace_uri() != HTML_NS && !is_integration_point(el);
+        if foreign_content {
+            st.removed_foreign += 1;
+        }
+        foreign_content
+    };
     let tag = el.tag_name();
+    let state = state.clone();
     if let Some(handlers) = el.end_tag_handlers() {
         handlers.push(Box::new(move |end| {
+            if foreign_content {
+                let mut st = lock(&state);
+                st.removed_foreign = st.removed_foreign.saturating_sub(1);
+            }
             let name = end.name();
             if name != tag {
                 end.replace(&format!("</{name}>"), ContentType::Html);
             }
             Ok(())
         }));
+    }
+}
+
+/// Whether `el` is an SVG or MathML element whose content is HTML (an HTML integration
+/// point or a MathML text integration point), where HTML start tags leave nothing.
+fn is_integration_point(el: &Element<'_, '_>) -> bool {
+    let tag = el.tag_name();
+    if el.namespace_uri() == SVG_NS {
+        matches!(tag.as_str(), "foreignobject" | "desc" | "title")
+    } else {
+        matches!(tag.as_str(), "mi" | "mo" | "mn" | "ms" | "mtext" | "annotation-xml")
     }
 }
 
@@ -625,7 +660,13 @@ fn dangerous_attribute(el: &Element<'_, '_>, tag: &str, name: &str, value: &str)
     None
 }
 
-fn on_attributes(el: &mut Element<'_, '_>, tag: &str, offset: u64, in_foreign: bool, found: &mut Vec<Finding>) {
+fn on_attributes(
+    el: &mut Element<'_, '_>,
+    tag: &str,
+    offset: u64,
+    state: &Arc<Mutex<State>>,
+    found: &mut Vec<Finding>,
+) {
     let mut remove: Vec<String> = Vec::new();
     for attr in el.attributes() {
         let name = attr.name();
@@ -652,7 +693,7 @@ fn on_attributes(el: &mut Element<'_, '_>, tag: &str, offset: u64, in_foreign: b
     // differently (found by fuzzing). Either way the element goes.
     let left_behind = el.attributes().iter().any(|a| remove.contains(&a.name()) || a.name().starts_with('='));
     if left_behind {
-        remove_element(el, in_foreign);
+        remove_element(el, state);
         found.push(finding(
             "unremovable-attribute",
             format!("removed <{tag}> element: a dangerous attribute could not be removed on its own"),

@@ -814,6 +814,17 @@ pub const CASES: &[Case] = cases![
         ["event-handler", "unremovable-attribute"]
     ),
     (S, "<p><meta http-equiv=refresh content=x></p>", "<p><!----></p>", ["meta-refresh"]),
+    // An HTML start tag that leaves SVG inside an SVG element removed with its content:
+    // the rest was read as HTML, a browser would read it as SVG once the content is gone
+    // (the second <script> below). Fail closed; inside an integration point
+    // (<foreignObject>, <desc>, ...) HTML tags leave nothing and the removal stands.
+    (A, "<svg><script>x<p>y</script><script>alert(1)</script>", "<svg><!---->", ["svg-script", "parse-error"]),
+    (
+        S,
+        "<svg><foreignObject><p>x</p></foreignObject><rect/></svg>",
+        "<svg><!----><rect/></svg>",
+        ["svg-foreign-object"]
+    ),
     // ... while an HTML <noscript> inside SVG content still gets its second look.
     (
         S,
