@@ -366,10 +366,15 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
     // (`<svg><script><p>…</script><script>`): what follows was read as HTML, but without
     // the removed content a browser would still read it as SVG (found by fuzzing).
     // Fail closed.
-    if lock(state).removed_foreign > 0 && breaks_out_of_foreign_content(el) {
-        return Err(
-            format!("<{tag}> inside a removed SVG/MathML element would be parsed differently without it").into()
-        );
+    if lock(state).removed_foreign > 0 {
+        if breaks_out_of_foreign_content(el) {
+            return Err(
+                format!("<{tag}> inside a removed SVG/MathML element would be parsed differently without it").into()
+            );
+        }
+        if is_integration_point(el) {
+            closed_by_own_end_tag(el)?;
+        }
     }
 
     let drop = |el: &mut Element<'_, '_>, found: &mut Vec<Finding>, rule, why: String| {
@@ -495,15 +500,37 @@ fn remove_element(el: &mut Element<'_, '_>, state: &Arc<Mutex<State>>) {
     }
 }
 
-/// Whether `el` is an SVG or MathML element whose content is HTML (an HTML integration
-/// point or a MathML text integration point), where HTML start tags leave nothing.
-fn is_integration_point(el: &Element<'_, '_>) -> bool {
-    let tag = el.tag_name();
-    if el.namespace_uri() == SVG_NS {
-        matches!(tag.as_str(), "foreignobject" | "desc" | "title")
-    } else {
-        matches!(tag.as_str(), "mi" | "mo" | "mn" | "ms" | "mtext" | "annotation-xml")
+/// Fails closed unless `el`, an integration point inside an SVG/MathML element being
+/// removed with its content, ends at its own end tag.
+///
+/// lol_html leaves the HTML of an integration point only at its end tag, not when the end
+/// tag of an ancestor closes it: in `<svg><iframe><foreignObject></iframe><style><img
+/// onerror=…>` (a browser ignores that `</iframe>`) the `<style>` was read as HTML raw text,
+/// but with the removed `<iframe>`'s content gone a browser reads it as SVG, where the
+/// `<img>` is live (found by fuzzing).
+fn closed_by_own_end_tag(el: &mut Element<'_, '_>) -> HandlerResult {
+    if !el.can_have_content() {
+        return Ok(());
     }
+    let tag = el.tag_name();
+    el.on_end_tag(Box::new(move |end| {
+        let name = end.name();
+        if name == tag {
+            return Ok(());
+        }
+        Err(format!("</{name}> closes <{tag}> inside a removed SVG/MathML element, which browsers parse differently")
+            .into())
+    }))
+}
+
+/// Whether `el`, inside SVG or MathML, is an element whose content is HTML (an HTML
+/// integration point, a MathML text integration point; lol_html gives it the HTML
+/// namespace already), where HTML start tags leave nothing.
+fn is_integration_point(el: &Element<'_, '_>) -> bool {
+    matches!(
+        el.tag_name().as_str(),
+        "foreignobject" | "desc" | "title" | "mi" | "mo" | "mn" | "ms" | "mtext" | "annotation-xml"
+    )
 }
 
 /// Whether a browser leaves SVG or MathML content at `el` (WHATWG HTML, "parsing tokens

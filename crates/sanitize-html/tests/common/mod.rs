@@ -825,6 +825,21 @@ pub const CASES: &[Case] = cases![
         "<svg><!----><rect/></svg>",
         ["svg-foreign-object"]
     ),
+    // An integration point inside a removed SVG element that an ancestor's end tag closes:
+    // lol_html stays in its HTML (a browser ignores that end tag), so the <style> was raw
+    // text; with the content gone a browser reads it as SVG and the <img> is live.
+    (
+        S,
+        "<svg><iframe><foreignObject></iframe><style><img src=x onerror=alert(1)></style></svg>",
+        "<svg><!---->",
+        ["iframe", "svg-foreign-object", "parse-error"]
+    ),
+    (
+        S,
+        "<svg><set attributeName=onclick><desc>d</desc></set><style><img src=x onerror=alert(1)></style></svg>",
+        "<svg><!----><style><img src=x></style></svg>",
+        ["svg-animate", "event-handler"]
+    ),
     // ... while an HTML <noscript> inside SVG content still gets its second look.
     (
         S,
