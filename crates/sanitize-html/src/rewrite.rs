@@ -150,6 +150,9 @@ pub(crate) struct State {
     text_owners: Vec<TextOwner>,
     /// Open SVG/MathML elements being removed with their content (see [`on_element`]).
     removed_foreign: u32,
+    /// An SVG/MathML element removed with its content has just ended: the next start tag
+    /// must still be in foreign content (see [`on_element`]).
+    after_removed_foreign: bool,
 }
 
 /// An element whose text one of the text handlers reads.
@@ -366,6 +369,15 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
     // (`<svg><script><p>…</script><script>`): what follows was read as HTML, but without
     // the removed content a browser would still read it as SVG (found by fuzzing).
     // Fail closed.
+    // The content of a removed SVG/MathML element left foreign content for lol_html (an end
+    // tag like `</p>` or `</br>` does, unseen by any handler): what follows was read as
+    // HTML, but without that content a browser reads it as SVG (`<svg><script></p>
+    // </script><style><img onerror=…>`; found by fuzzing). Fail closed.
+    let left_foreign = std::mem::take(&mut lock(state).after_removed_foreign);
+    if left_foreign && el.namespace_uri() == HTML_NS && !breaks_out_of_foreign_content(el) && !is_integration_point(el)
+    {
+        return Err(format!("<{tag}> after a removed SVG/MathML element would be parsed differently without it").into());
+    }
     if lock(state).removed_foreign > 0 {
         if breaks_out_of_foreign_content(el) {
             return Err(
@@ -490,6 +502,7 @@ fn remove_element(el: &mut Element<'_, '_>, state: &Arc<Mutex<State>>) {
             if foreign_content {
                 let mut st = lock(&state);
                 st.removed_foreign = st.removed_foreign.saturating_sub(1);
+                st.after_removed_foreign = true;
             }
             let name = end.name();
             if name != tag {
@@ -577,6 +590,7 @@ fn foreign_root(el: &mut Element<'_, '_>, tag: &'static str, state: &Arc<Mutex<S
         if let Some(at) = st.foreign.iter().rposition(|open| *open == tag) {
             st.foreign.truncate(at);
         }
+        st.after_removed_foreign = false;
         Ok(())
     }))
 }

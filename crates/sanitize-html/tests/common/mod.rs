@@ -840,6 +840,23 @@ pub const CASES: &[Case] = cases![
         "<svg><!----><style><img src=x></style></svg>",
         ["svg-animate", "event-handler"]
     ),
+    // An end tag that leaves SVG (`</p>`, `</br>`) inside a removed SVG element: the rest
+    // was read as HTML, without the content a browser reads it as SVG. Fail closed at the
+    // next start tag that is not in foreign content.
+    (
+        S,
+        "<svg><script></p></script><style><img src=x onerror=alert(1)></style>",
+        "<svg><!---->",
+        ["svg-script", "parse-error"]
+    ),
+    (
+        S,
+        "<svg><set attributeName=onclick></br></set><style><img src=x onerror=alert(1)></style>",
+        "<svg><!---->",
+        ["svg-animate", "parse-error"]
+    ),
+    (S, "<svg><script>x</script><rect/></svg><p>a</p>", "<svg><!----><rect/></svg><p>a</p>", ["svg-script"]),
+    (S, "<svg><script>x</script><p>a</p>", "<svg><!----><p>a</p>", ["svg-script"]),
     // ... while an HTML <noscript> inside SVG content still gets its second look.
     (
         S,
