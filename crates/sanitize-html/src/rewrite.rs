@@ -385,7 +385,7 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
             );
         }
         if is_integration_point(el) {
-            closed_by_own_end_tag(el)?;
+            closed_by_own_end_tag(el);
         }
     }
 
@@ -490,6 +490,10 @@ fn remove_element(el: &mut Element<'_, '_>, state: &Arc<Mutex<State>>) {
         let replacement = if in_foreign && breaks_out_of_foreign_content(el) { REMOVED_BREAKOUT } else { REMOVED };
         el.replace(replacement, ContentType::Html);
         let foreign_content = el.can_have_content() && el.namespace_uri() != HTML_NS && !is_integration_point(el);
+        if in_foreign && is_integration_point(el) {
+            // Its HTML would outlive it for lol_html if another end tag closed it.
+            closed_by_own_end_tag(el);
+        }
         if foreign_content {
             st.removed_foreign += 1;
         }
@@ -513,27 +517,28 @@ fn remove_element(el: &mut Element<'_, '_>, state: &Arc<Mutex<State>>) {
     }
 }
 
-/// Fails closed unless `el`, an integration point inside an SVG/MathML element being
-/// removed with its content, ends at its own end tag.
+/// Fails closed unless `el`, an integration point that is removed or inside an SVG/MathML
+/// element being removed with its content, ends at its own end tag.
 ///
 /// lol_html leaves the HTML of an integration point only at its end tag, not when the end
 /// tag of an ancestor closes it: in `<svg><iframe><foreignObject></iframe><style><img
 /// onerror=…>` (a browser ignores that `</iframe>`) the `<style>` was read as HTML raw text,
 /// but with the removed `<iframe>`'s content gone a browser reads it as SVG, where the
 /// `<img>` is live (found by fuzzing).
-fn closed_by_own_end_tag(el: &mut Element<'_, '_>) -> HandlerResult {
-    if !el.can_have_content() {
-        return Ok(());
-    }
+fn closed_by_own_end_tag(el: &mut Element<'_, '_>) {
     let tag = el.tag_name();
-    el.on_end_tag(Box::new(move |end| {
-        let name = end.name();
-        if name == tag {
-            return Ok(());
-        }
-        Err(format!("</{name}> closes <{tag}> inside a removed SVG/MathML element, which browsers parse differently")
+    if let Some(handlers) = el.end_tag_handlers() {
+        handlers.push(Box::new(move |end| {
+            let name = end.name();
+            if name == tag {
+                return Ok(());
+            }
+            Err(format!(
+                "</{name}> closes <{tag}> inside a removed SVG/MathML element, which browsers parse differently"
+            )
             .into())
-    }))
+        }));
+    }
 }
 
 /// Whether `el`, inside SVG or MathML, is an element whose content is HTML (an HTML

@@ -857,6 +857,13 @@ pub const CASES: &[Case] = cases![
     ),
     (S, "<svg><script>x</script><rect/></svg><p>a</p>", "<svg><!----><rect/></svg><p>a</p>", ["svg-script"]),
     (S, "<svg><script>x</script><p>a</p>", "<svg><!----><p>a</p>", ["svg-script"]),
+    // The same for a removed integration point closed by an ancestor's end tag.
+    (
+        S,
+        "<svg><a><foreignObject></a><style><img src=x onerror=alert(1)></style>",
+        "<svg><a>",
+        ["svg-foreign-object", "parse-error"]
+    ),
     // ... while an HTML <noscript> inside SVG content still gets its second look.
     (
         S,
