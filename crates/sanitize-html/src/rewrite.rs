@@ -365,20 +365,23 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
         }
         _ => {}
     }
-    // An HTML start tag that leaves SVG/MathML inside an element removed with its content
-    // (`<svg><script><p>…</script><script>`): what follows was read as HTML, but without
-    // the removed content a browser would still read it as SVG (found by fuzzing).
-    // Fail closed.
+    let (left_foreign, inside_removed_foreign) = {
+        let mut st = lock(state);
+        (std::mem::take(&mut st.after_removed_foreign), st.removed_foreign > 0)
+    };
     // The content of a removed SVG/MathML element left foreign content for lol_html (an end
     // tag like `</p>` or `</br>` does, unseen by any handler): what follows was read as
     // HTML, but without that content a browser reads it as SVG (`<svg><script></p>
     // </script><style><img onerror=…>`; found by fuzzing). Fail closed.
-    let left_foreign = std::mem::take(&mut lock(state).after_removed_foreign);
     if left_foreign && el.namespace_uri() == HTML_NS && !breaks_out_of_foreign_content(el) && !is_integration_point(el)
     {
         return Err(format!("<{tag}> after a removed SVG/MathML element would be parsed differently without it").into());
     }
-    if lock(state).removed_foreign > 0 {
+    if inside_removed_foreign {
+        // An HTML start tag that leaves SVG/MathML inside an element removed with its
+        // content (`<svg><script><p>…</script><script>`): what follows was read as HTML,
+        // but without the removed content a browser would still read it as SVG (found by
+        // fuzzing). Fail closed.
         if breaks_out_of_foreign_content(el) {
             return Err(
                 format!("<{tag}> inside a removed SVG/MathML element would be parsed differently without it").into()
