@@ -205,7 +205,12 @@ async fn hostile_setup() -> HostileSetup {
                     host(format!("attacker.test:{attacker_port}")),
                 ],
                 credential_hosts: Some(vec![host(format!("api.openai.com:{vendor_port}"))]),
-                egress: EgressLimits { first_byte_ms: 1_500, response_kib: 1024, ..EgressLimits::default() },
+                egress: EgressLimits {
+                    first_byte_ms: 1_500,
+                    request_kib: 4096,
+                    response_kib: 1024,
+                    ..EgressLimits::default()
+                },
                 ..ProviderConfig::default()
             },
         );
@@ -320,4 +325,24 @@ async fn huge_and_hanging_responses_are_cut_off() {
         .generate("hostile-provider", json!({ "model": format!("{base}/models"), "messages": messages }), None)
         .await;
     assert_eq!(fine.status, 200, "still serving: {fine:?}");
+}
+
+#[tokio::test]
+async fn a_request_body_without_end_is_stopped_at_the_cap_while_others_are_served() {
+    let HostileSetup { vendor, gateway, .. } = hostile_setup().await;
+    let messages = json!([{ "role": "user", "content": "x" }]);
+    let endless = format!("endless {}/chat/completions", vendor.base_url("api.openai.com"));
+    let bystander = format!("{}/models", vendor.base_url("api.openai.com"));
+    let (stopped, served) = tokio::join!(
+        gateway.generate("hostile-provider", json!({ "model": endless, "messages": messages }), None),
+        gateway.generate("hostile-provider", json!({ "model": bystander, "messages": messages }), None),
+    );
+    assert_eq!(stopped.status, 413, "{stopped:?}");
+    assert_eq!(stopped.error["error"]["type"], "egress_request_too_large", "{stopped:?}");
+    assert!(stopped.error["error"]["message"].as_str().unwrap().contains("4096 KiB"), "{stopped:?}");
+    assert_eq!(served.status, 200, "{served:?}");
+    assert!(served.text().contains("fake-model"), "{served:?}");
+    let paths: Vec<String> = vendor.requests().iter().map(|r| r.path_and_query.clone()).collect();
+    assert_eq!(paths, ["/v1/models"], "nothing of the endless body reached the vendor");
+    assert_eq!(gateway.runtime_stats.snapshot().get("request_too_large"), Some(&1));
 }

@@ -28,6 +28,8 @@ pub use vendor::{Behaviour, Vendor, answer_chunks, answer_for, update_chunks, xs
 /// One request the fake upstream received.
 #[derive(Debug, Clone)]
 pub struct Recorded {
+    /// Whose API received it.
+    pub vendor: Vendor,
     /// Method.
     pub method: String,
     /// Path and query.
@@ -47,6 +49,61 @@ impl Recorded {
     /// The body as JSON (`Null` when it is not JSON).
     pub fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).unwrap_or_default()
+    }
+
+    /// The images the request carried, decoded from the vendor's own format, in order:
+    /// media type and bytes. An image part that is not valid base64 is a panic, since a
+    /// vendor would refuse the request.
+    ///
+    /// # Panics
+    ///
+    /// On an image part whose data is not a base64 data URL or base64 text.
+    pub fn images(&self) -> Vec<(String, Vec<u8>)> {
+        use base64::Engine as _;
+        let body = self.json();
+        let decode = |text: &str| {
+            base64::engine::general_purpose::STANDARD
+                .decode(text)
+                .unwrap_or_else(|error| panic!("an image part is not base64: {error}"))
+        };
+        let parts = |list: &serde_json::Value, key: &str| -> Vec<serde_json::Value> {
+            let messages = list.as_array().cloned().unwrap_or_default();
+            messages.iter().flat_map(|m| m[key].as_array().cloned().unwrap_or_default()).collect()
+        };
+        match self.vendor {
+            Vendor::OpenAi => parts(&body["messages"], "content")
+                .iter()
+                .filter(|part| part["type"] == "image_url")
+                .map(|part| {
+                    let url = part["image_url"]["url"].as_str().unwrap_or_default();
+                    let (head, data) = url.split_once(";base64,").expect("an image is a base64 data URL");
+                    (head.trim_start_matches("data:").to_owned(), decode(data))
+                })
+                .collect(),
+            Vendor::Anthropic => parts(&body["messages"], "content")
+                .iter()
+                .filter(|part| part["type"] == "image")
+                .map(|part| {
+                    let source = &part["source"];
+                    assert_eq!(source["type"], "base64", "an Anthropic image source is base64");
+                    (
+                        source["media_type"].as_str().unwrap_or_default().to_owned(),
+                        decode(source["data"].as_str().unwrap_or_default()),
+                    )
+                })
+                .collect(),
+            Vendor::Gemini => parts(&body["contents"], "parts")
+                .iter()
+                .filter_map(|part| part.get("inline_data").or_else(|| part.get("inlineData")))
+                .map(|inline| {
+                    let media = inline.get("mime_type").or_else(|| inline.get("mimeType"));
+                    (
+                        media.and_then(|m| m.as_str()).unwrap_or_default().to_owned(),
+                        decode(inline["data"].as_str().unwrap_or_default()),
+                    )
+                })
+                .collect(),
+        }
     }
 }
 

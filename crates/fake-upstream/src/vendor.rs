@@ -136,6 +136,7 @@ impl Upstream {
         let (parts, body) = request.into_parts();
         let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
         let recorded = Recorded {
+            vendor: self.vendor,
             method: parts.method.to_string(),
             path_and_query: parts.uri.path_and_query().map(ToString::to_string).unwrap_or_default(),
             headers: parts

@@ -184,7 +184,7 @@
 //!             "messages": [{ "role": "user", "content": prompt }] });
 //!         // The egress gate checks the host, resolves it, adds the key and caps the
 //!         // response; a refusal comes back as `PluginError::Denied`.
-//!         let response = http::send(Request::post_json("https://api.echo.example/v1/chat/completions", &body))?;
+//!         let response = http::send(Request::post_json("https://api.echo.example/v1/chat/completions", body))?;
 //!         stream::start(response, Decoder)
 //!     }
 //! }

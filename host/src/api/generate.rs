@@ -27,6 +27,7 @@ use zeroize::Zeroizing;
 use super::error::ErrorBody;
 use super::extract::ApiPath;
 use super::{ApiError, ApiJson, AppState};
+use crate::generation::{ImageLimits, check_image};
 use crate::runtime::{AllowedHost, Chunk, GenerateRequest, Message, ModelInfo, Part, ProviderPlugin, RequestKey, Role};
 
 /// The header carrying a caller's own provider key.
@@ -77,7 +78,7 @@ enum PartBody {
 }
 
 impl GenerateBody {
-    fn into_request(self) -> Result<GenerateRequest, ApiError> {
+    fn into_request(self, limits: &ImageLimits) -> Result<GenerateRequest, ApiError> {
         if self.messages.is_empty() {
             return Err(ApiError::invalid_request("`messages` is empty"));
         }
@@ -92,7 +93,7 @@ impl GenerateBody {
                         .into_iter()
                         .map(|part| match part {
                             PartBody::Text { text } => Ok(Part::Text(text)),
-                            PartBody::Image { media_type, data } => image(index, media_type, &data),
+                            PartBody::Image { media_type, data } => image(index, &media_type, &data, limits),
                         })
                         .collect::<Result<_, _>>()?,
                 };
@@ -110,14 +111,17 @@ impl GenerateBody {
     }
 }
 
-fn image(message: usize, media_type: String, data: &str) -> Result<Part, ApiError> {
+/// An image part, checked like a screenshot; its media type is the one its bytes show.
+fn image(message: usize, media_type: &str, data: &str, limits: &ImageLimits) -> Result<Part, ApiError> {
+    let refuse = |why: String| ApiError::invalid_request(format!("message {message}: {why}"));
     if !media_type.starts_with("image/") {
-        return Err(ApiError::invalid_request(format!("message {message}: `{media_type}` is not an image media type")));
+        return Err(refuse(format!("`{media_type}` is not an image media type")));
     }
     let data = base64::engine::general_purpose::STANDARD
         .decode(data)
-        .map_err(|error| ApiError::invalid_request(format!("message {message}: the image is not base64: {error}")))?;
-    Ok(Part::Image { media_type, data })
+        .map_err(|error| refuse(format!("the image is not base64: {error}")))?;
+    let checked = check_image(&data, limits).map_err(|error| refuse(error.to_string()))?;
+    Ok(Part::Image { media_type: checked.format.media_type().to_owned(), data })
 }
 
 /// `POST /v1/providers/{name}/generate`: the provider's answer as server-sent events
@@ -150,7 +154,7 @@ pub async fn generate(
 ) -> Result<Response, ApiError> {
     let provider = provider(&state, &name)?;
     let own_key = own_key(&headers)?;
-    let request = body.into_request()?;
+    let request = body.into_request(&state.image_limits)?;
     let mut generation = provider.generate(&request, own_key.as_ref().map(|key| RequestKey::new(key.as_str()))).await?;
     drop(own_key);
     let first = generation.next().await?;

@@ -162,7 +162,7 @@ fn documented_routes(state: &AppState) -> Routes {
         .route::<sanitize::__path_sanitize, _>(sanitize::sanitize)
         .route::<generate::__path_list_providers, _>(generate::list_providers)
         .route_with::<generate::__path_generate>(|methods| {
-            on(methods, generate::generate).route_layer(tenant_stream_caps.clone())
+            on(methods, generate::generate).layer(generation_limit).route_layer(tenant_stream_caps.clone())
         })
         .route::<generate::__path_list_models, _>(generate::list_models)
         .route_with::<generations::__path_create>(|methods| {

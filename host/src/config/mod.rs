@@ -38,7 +38,8 @@ pub struct Config {
     /// Directory for the server's data (compiled-code cache, later the store).
     /// By default `./airlock-data`.
     pub data_dir: PathBuf,
-    /// Largest request body, in KiB. By default 4 096 (4 MiB).
+    /// Largest request body of the routes that carry no images, in KiB. By default
+    /// 4 096 (4 MiB).
     pub max_body_kib: u32,
     /// Seconds in-flight requests get to finish after a shutdown signal. By default 30.
     pub shutdown_grace_secs: u64,
@@ -223,7 +224,8 @@ pub struct EgressConfig {
     pub extra_ca_files: Vec<PathBuf>,
 }
 
-/// Settings of `POST /v1/generations`.
+/// Settings of `POST /v1/generations` (its body cap also holds for the other routes
+/// that carry images).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GenerationsConfig {

@@ -51,9 +51,10 @@ pub const DEFAULT_SANITIZER_LIMITS: Limits =
     Limits { memory_mib: 64, cpu_ms: 2_000, wall_ms: 5_000, output_mib: 16, log_kib: 16 };
 
 /// The defaults for providers: a call (one `next` of a stream) may wait on the
-/// upstream for as long as the egress gate's first-byte deadline.
+/// upstream for as long as the egress gate's first-byte deadline, and the memory holds
+/// the largest request the API takes (five 10 MiB screenshots, and their base64 text).
 pub const DEFAULT_PROVIDER_LIMITS: Limits =
-    Limits { memory_mib: 64, cpu_ms: 2_000, wall_ms: 120_000, output_mib: 16, log_kib: 16 };
+    Limits { memory_mib: 192, cpu_ms: 2_000, wall_ms: 120_000, output_mib: 16, log_kib: 16 };
 
 /// Limits as an operator writes them: each field left out keeps the default of the
 /// plugin's kind ([`LimitsPatch::over`]).

@@ -39,7 +39,7 @@ impl Provider for Anthropic {
 
     fn generate(request: GenerateRequest) -> Result<Self::Generation, PluginError> {
         let base = request.base_url.as_deref().unwrap_or(BASE_URL).trim_end_matches('/');
-        let request = Request::post_json(format!("{base}/v1/messages"), &body(&request))
+        let request = Request::post_json(format!("{base}/v1/messages"), body(&request))
             .header("anthropic-version", API_VERSION)
             .header("accept", "text/event-stream");
         stream::start(http::send(request)?, MessagesDecoder::default())

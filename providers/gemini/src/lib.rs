@@ -38,7 +38,7 @@ impl Provider for Gemini {
         }
         let base = request.base_url.as_deref().unwrap_or(BASE_URL).trim_end_matches('/');
         let url = format!("{base}/v1beta/models/{}:streamGenerateContent?alt=sse", request.model);
-        let request = Request::post_json(url, &body(&request)).header("accept", "text/event-stream");
+        let request = Request::post_json(url, body(&request)).header("accept", "text/event-stream");
         stream::start(http::send(request)?, GeminiDecoder)
     }
 }

@@ -20,7 +20,7 @@ use serde_json::{Value, json};
 /// As [`http::send`], and `Upstream` for an error status.
 pub fn generate(base_url: &str, request: &GenerateRequest) -> Result<SseGeneration<ChatDecoder>, PluginError> {
     let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
-    let response = http::send(Request::post_json(url, &body(request)).header("accept", "text/event-stream"))?;
+    let response = http::send(Request::post_json(url, body(request)).header("accept", "text/event-stream"))?;
     stream::start(response, ChatDecoder)
 }
 

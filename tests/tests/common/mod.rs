@@ -238,3 +238,33 @@ pub fn parse_events(text: &str) -> Vec<(String, Value)> {
         })
         .collect()
 }
+
+/// A [`Prepare`] that makes the first owner before the server starts; its key is then
+/// [`Gateway::owner`].
+pub fn make_owner(data: PathBuf) -> Pin<Box<dyn Future<Output = String>>> {
+    Box::pin(async move {
+        let tenancy = airlock::tenancy::Tenancy::open(&data).await.expect("tenancy opens");
+        let (_, key) = tenancy.init_owner("test owner").await.expect("first owner");
+        tenancy.audit().flush().await;
+        key.key.to_string()
+    })
+}
+
+/// Creates tenant `tenant` with the owner's key and returns a new API key of it.
+pub async fn tenant_key(gateway: &Gateway, tenant: &str) -> String {
+    let owner = gateway.owner.as_deref().expect("a gateway started with `make_owner`");
+    let mut key = None;
+    for (path, body) in [("/v1/tenants", json!({ "id": tenant })), ("/v1/keys", json!({ "tenant": tenant }))] {
+        let response = gateway
+            .client
+            .post(format!("{}{path}", gateway.admin))
+            .bearer_auth(owner)
+            .json(&body)
+            .send()
+            .await
+            .expect("control plane answers");
+        assert_eq!(response.status(), 201, "{path}");
+        key = response.json::<Value>().await.expect("JSON")["key"].as_str().map(str::to_owned);
+    }
+    key.expect("the new key")
+}

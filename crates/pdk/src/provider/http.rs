@@ -3,13 +3,19 @@
 //! Blocking calls suit a guest: the host runs it on an async store, so a guest waiting
 //! for bytes costs no thread. Errors map to [`PluginError`]: a refusal by the gate is
 //! `Denied`, a failed connection or a broken stream is `Upstream` with status 502.
+//!
+//! [`send`] hands the request to the host before it writes the body, and a JSON body is
+//! serialised straight into the body stream: a request with several megabytes of
+//! base64 screenshots costs one copy of them in the guest, not three.
 
 use super::PluginError;
 use super::bindings::wasi::http::outgoing_handler;
 use super::bindings::wasi::http::types::{
     ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest, Scheme,
 };
-use super::bindings::wasi::io::streams::{InputStream, StreamError};
+use std::io::Write as _;
+
+use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 
 /// A request to send.
 #[derive(Debug, Clone)]
@@ -21,23 +27,35 @@ pub struct Request {
     /// Header names and values.
     pub headers: Vec<(String, String)>,
     /// The body.
-    pub body: Vec<u8>,
+    pub body: Payload,
+}
+
+/// A request's body.
+#[derive(Debug, Clone, Default)]
+pub enum Payload {
+    /// No body.
+    #[default]
+    Empty,
+    /// These bytes.
+    Bytes(Vec<u8>),
+    /// A JSON document, serialised as it is sent.
+    Json(serde_json::Value),
 }
 
 impl Request {
     /// A `POST` of a JSON body.
-    pub fn post_json(url: impl Into<String>, body: &serde_json::Value) -> Self {
+    pub fn post_json(url: impl Into<String>, body: serde_json::Value) -> Self {
         Self {
             method: "POST".into(),
             url: url.into(),
             headers: vec![("content-type".into(), "application/json".into())],
-            body: serde_json::to_vec(body).unwrap_or_default(),
+            body: Payload::Json(body),
         }
     }
 
     /// A `GET`.
     pub fn get(url: impl Into<String>) -> Self {
-        Self { method: "GET".into(), url: url.into(), headers: Vec::new(), body: Vec::new() }
+        Self { method: "GET".into(), url: url.into(), headers: Vec::new(), body: Payload::Empty }
     }
 
     /// Adds a header.
@@ -140,16 +158,21 @@ pub fn send(request: Request) -> Result<Response, PluginError> {
     outgoing.set_authority(Some(authority)).map_err(|()| invalid("authority"))?;
     outgoing.set_path_with_query(Some(path)).map_err(|()| invalid("path"))?;
     let body = outgoing.body().map_err(|()| internal("the request body was already taken"))?;
-    write_body(&body, &request.body)?;
 
+    // The request goes to the host first: only then does anything drain the body
+    // stream, whose buffer holds about a megabyte. Written the other way round, a
+    // larger body (any real screenshot) waits for room that never comes.
     let pending = outgoing_handler::handle(outgoing, None).map_err(|error| error_code(authority, &error))?;
-    OutgoingBody::finish(body, None).map_err(|error| error_code(authority, &error))?;
+    let written = write_body(body, &request.body);
     pending.subscribe().block();
     let response = match pending.get() {
-        Some(Ok(Ok(response))) => response,
+        // The host's answer explains a body it stopped taking (a cap, a refusal).
         Some(Ok(Err(error))) => return Err(error_code(authority, &error)),
+        Some(Ok(Ok(response))) => response,
         Some(Err(())) | None => return Err(internal("the response was already taken")),
     };
+    // An answer to a body that did not arrive whole is no answer to this request.
+    written?;
     let status = response.status();
     let headers = response
         .headers()
@@ -162,24 +185,54 @@ pub fn send(request: Request) -> Result<Response, PluginError> {
     Ok(Response { status, headers, body: Body { stream: Some(stream), _body: Some(incoming) }, _response: response })
 }
 
-fn write_body(body: &OutgoingBody, bytes: &[u8]) -> Result<(), PluginError> {
-    let stream = body.write().map_err(|()| internal("the request body stream was already taken"))?;
-    let mut rest = bytes;
-    while !rest.is_empty() {
-        let permit = match stream.check_write() {
-            Ok(0) => {
-                stream.subscribe().block();
-                continue;
+/// Writes `payload` into the request body as fast as the host takes it, then finishes
+/// the body. The request must already be handed to the host, which drains the stream.
+fn write_body(body: OutgoingBody, payload: &Payload) -> Result<(), PluginError> {
+    let broken = || upstream(502, "the request body could not be written".into());
+    {
+        // The stream is a child of the body: it must be gone before `finish`.
+        let stream = body.write().map_err(|()| internal("the request body stream was already taken"))?;
+        let mut sink = BodySink(&stream);
+        match payload {
+            Payload::Empty => {}
+            Payload::Bytes(bytes) => sink.write_all(bytes).map_err(|_| broken())?,
+            Payload::Json(value) => {
+                // Serialiser writes are small; the host gets them in large pieces.
+                let mut buffered = std::io::BufWriter::with_capacity(JSON_WRITE_BUFFER, sink);
+                serde_json::to_writer(&mut buffered, value).map_err(|_| broken())?;
+                buffered.flush().map_err(|_| broken())?;
             }
-            Ok(permit) => usize::try_from(permit).unwrap_or(usize::MAX),
-            Err(_) => return Err(upstream(502, "the request body could not be written".into())),
-        };
-        let (now, later) = rest.split_at(permit.min(rest.len()));
-        stream.write(now).map_err(|_| upstream(502, "the request body could not be written".into()))?;
-        rest = later;
+        }
+        stream.blocking_flush().map_err(|_| broken())?;
     }
-    stream.blocking_flush().map_err(|_| upstream(502, "the request body could not be written".into()))?;
-    Ok(())
+    OutgoingBody::finish(body, None).map_err(|_| broken())
+}
+
+/// Bytes a JSON body is gathered into before each write to the host.
+const JSON_WRITE_BUFFER: usize = 256 * 1024;
+
+/// The request body stream as [`std::io::Write`]: each write takes what the host's
+/// buffer has room for, waiting while it has none.
+struct BodySink<'a>(&'a OutputStream);
+
+impl std::io::Write for BodySink<'_> {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        loop {
+            match self.0.check_write() {
+                Ok(0) => self.0.subscribe().block(),
+                Ok(permit) => {
+                    let now = bytes.len().min(usize::try_from(permit).unwrap_or(usize::MAX));
+                    self.0.write(&bytes[..now]).map_err(|_| std::io::ErrorKind::BrokenPipe)?;
+                    return Ok(now);
+                }
+                Err(_) => return Err(std::io::ErrorKind::BrokenPipe.into()),
+            }
+        }
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 /// Splits `scheme://authority/path?query`.

@@ -3,7 +3,9 @@
 //! - `URL`: GET it (any host, any scheme, any address) and stream the answer's body
 //!   back as text; `URL#MODEL`: POST `{"model": MODEL}` to it instead;
 //! - `smuggle URL`: the same, after trying to set its own `authorization` header
-//!   (the text then starts with `header refused` or `header accepted`).
+//!   (the text then starts with `header refused` or `header accepted`);
+//! - `endless URL`: POST to it a body that never ends, written straight to `wasi:http`
+//!   for as long as the host takes it.
 //!
 //! Its manifest lists an attacker's host and internal addresses next to the vendor's,
 //! hoping the operator's key is sent there.
@@ -44,12 +46,15 @@ impl Provider for Hostile {
     }
 
     fn generate(request: GenerateRequest) -> Result<Echo, PluginError> {
+        if let Some(target) = request.model.strip_prefix("endless ") {
+            return endless(target);
+        }
         let (smuggle, target) = match request.model.strip_prefix("smuggle ") {
             Some(target) => (true, target),
             None => (false, request.model.as_str()),
         };
         let mut outgoing = match target.split_once('#') {
-            Some((url, model)) => Request::post_json(url, &serde_json::json!({ "model": model })),
+            Some((url, model)) => Request::post_json(url, serde_json::json!({ "model": model })),
             None => Request::get(target),
         };
         let mut prefix = String::new();
@@ -70,6 +75,49 @@ impl Provider for Hostile {
             }
         };
         Ok(Echo { prefix: Some(prefix), body: response.body, _status: response.status })
+    }
+}
+
+/// POSTs to `url` (`https://authority/path`) a body without end: 64 KiB of `A` after
+/// 64 KiB, until the host stops taking them; then reports what the host answered.
+fn endless(url: &str) -> Result<Echo, PluginError> {
+    use airlock_pdk::provider::bindings::wasi::http::outgoing_handler;
+    use airlock_pdk::provider::bindings::wasi::http::types::{ErrorCode, Fields, Method, OutgoingRequest, Scheme};
+
+    let rest = url.strip_prefix("https://").ok_or_else(|| PluginError::InvalidRequest(url.into()))?;
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let outgoing = OutgoingRequest::new(Fields::new());
+    let _ = outgoing.set_method(&Method::Post);
+    let _ = outgoing.set_scheme(Some(&Scheme::Https));
+    let _ = outgoing.set_authority(Some(authority));
+    let _ = outgoing.set_path_with_query(Some(path));
+    let body = outgoing.body().map_err(|()| PluginError::Internal("no body".into()))?;
+    let pending = outgoing_handler::handle(outgoing, None)
+        .map_err(|error| PluginError::Internal(format!("handle: {error:?}")))?;
+    let stream = body.write().map_err(|()| PluginError::Internal("no body stream".into()))?;
+    let block = vec![b'A'; 64 * 1024];
+    let mut written = 0u64;
+    loop {
+        match stream.check_write() {
+            Ok(0) => stream.subscribe().block(),
+            Ok(permit) => {
+                let now = usize::try_from(permit).unwrap_or(usize::MAX).min(block.len());
+                if stream.write(&block[..now]).is_err() {
+                    break;
+                }
+                written += now as u64;
+            }
+            Err(_) => break,
+        }
+    }
+    drop(stream);
+    pending.subscribe().block();
+    match pending.get() {
+        Some(Ok(Err(ErrorCode::HttpRequestDenied))) => {
+            Err(PluginError::Denied(format!("the gate stopped the endless body after {written} bytes")))
+        }
+        Some(Ok(Err(error))) => Err(PluginError::Internal(format!("{error:?} after {written} bytes"))),
+        _ => Err(PluginError::Internal(format!("the host took {written} bytes and answered"))),
     }
 }
 
