@@ -1,21 +1,17 @@
 // Drives the Airlock app in Debian's Chromium against a running gateway whose
 // `openai` provider talks to a fake upstream (see tests/tests/browser.rs).
 //
-//   node app.mjs BASE_URL ARTIFACT_DIR
+//   node app.mjs BASE_URL ARTIFACT_DIR SCREENSHOT_PNG
 //
+// SCREENSHOT_PNG is the screenshot to upload: a real-size one (several MB).
 // Exits non-zero, naming the step, when anything is not as it should be. Screenshots
 // of the app are saved in ARTIFACT_DIR.
 import { chromium } from "playwright-core";
-import { mkdirSync } from "node:fs";
+import { mkdirSync, readFileSync } from "node:fs";
 
-const [base, artifacts] = process.argv.slice(2);
+const [base, artifacts, screenshotPath] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
-
-// A 1×1 PNG.
-const PNG = Buffer.from(
-  "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==",
-  "base64",
-);
+const SCREENSHOT = readFileSync(screenshotPath);
 
 function check(condition, message) {
   if (!condition) throw new Error(message);
@@ -58,7 +54,7 @@ await step("the app loads and lists the providers", async () => {
 });
 
 await step("a screenshot streams into two variants whose previews render", async () => {
-  await page.setInputFiles("#file", { name: "landing.png", mimeType: "image/png", buffer: PNG });
+  await page.setInputFiles("#file", { name: "landing.png", mimeType: "image/png", buffer: SCREENSHOT });
   await page.waitForSelector("#thumbs img");
   await page.selectOption("#provider", "openai");
   await page.fill("#model", "gpt-4o");

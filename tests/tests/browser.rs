@@ -1,5 +1,6 @@
 //! The browser app in real Chromium (Debian's, driven by `playwright-core` from npm)
-//! against the real server and a fake OpenAI upstream: upload, two streamed variants,
+//! against the real server and a fake OpenAI upstream: upload of a real-size screenshot
+//! (4 MB, which must reach the upstream byte for byte), two streamed variants,
 //! preview, update and undo, hostile model output that must not run, a bad image.
 //! The steps are in `tests/browser/app.mjs`; screenshots land in
 //! `target/browser-artifacts/`.
@@ -37,11 +38,20 @@ async fn the_app_in_chromium() {
         return;
     }
     let ca = TestCa::new();
-    let (_upstream, gateway) = vendor_setup(&ca, Vendor::OpenAi, "openai", "api.openai.com").await;
+    let (upstream, gateway) = vendor_setup(&ca, Vendor::OpenAi, "openai", "api.openai.com").await;
     let artifacts = root.join("../target/browser-artifacts");
+    let screenshot = airlock_tests::screenshots::png(4.0, 7);
+    let upload = tempfile::tempdir().expect("temp dir");
+    let screenshot_path = upload.path().join("landing.png");
+    std::fs::write(&screenshot_path, &screenshot).expect("writing the screenshot");
     let base = gateway.base.clone();
     let output = tokio::task::spawn_blocking(move || {
-        Command::new("node").arg(browser_dir.join("app.mjs")).arg(&base).arg(&artifacts).output()
+        Command::new("node")
+            .arg(browser_dir.join("app.mjs"))
+            .arg(&base)
+            .arg(&artifacts)
+            .arg(&screenshot_path)
+            .output()
     })
     .await
     .expect("join")
@@ -49,4 +59,9 @@ async fn the_app_in_chromium() {
     let report = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     println!("{report}");
     assert!(output.status.success(), "browser steps failed:\n{report}");
+    let first = upstream.requests().into_iter().next().expect("the upload reached the upstream");
+    let images = first.images();
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0].0, "image/png");
+    assert!(images[0].1 == screenshot, "the upstream got the screenshot byte for byte");
 }
