@@ -23,7 +23,9 @@ if [ "$(schemathesis --version 2>/dev/null)" != "schemathesis, version $pinned" 
 fi
 PATH="$PATH:$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))')"
 
-cargo build --locked -p airlock -p airlock-fake-upstream --bins
+# The whole workspace's binaries: the same feature set as `cargo test --workspace`, so
+# nothing is built again after the tests.
+cargo build --locked --workspace --bins
 airlock="$root/target/debug/airlock"
 upstream_bin="$root/target/debug/airlock-fake-upstream"
 

@@ -91,7 +91,10 @@ async fn compare(case: Case<'_>) {
     }
     let added = micros(percentile(&mut gateway_first, 0.5)) - micros(percentile(&mut direct_first, 0.5));
     let goal = case.goal_added_us;
-    println!("goal: ≤ {goal:.0} µs added at p50 to the first chunk: {}\n", if added <= goal { "met" } else { "NOT met" });
+    println!(
+        "goal: ≤ {goal:.0} µs added at p50 to the first chunk: {}\n",
+        if added <= goal { "met" } else { "NOT met" }
+    );
 }
 
 fn main() {
@@ -129,7 +132,8 @@ fn main() {
 
         let png = base64::engine::general_purpose::STANDARD.encode(airlock_tests::screenshots::png(5.0, 1));
         let prompt = json!({ "type": "text", "text": "Build this page." });
-        let vendor_image = json!({ "type": "image_url", "image_url": { "url": format!("data:image/png;base64,{png}") } });
+        let vendor_image =
+            json!({ "type": "image_url", "image_url": { "url": format!("data:image/png;base64,{png}") } });
         let airlock_image = json!({ "type": "image", "media_type": "image/png", "data": png });
         compare(Case {
             name: "streamed generation from a 5 MB PNG screenshot",

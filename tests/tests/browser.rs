@@ -46,12 +46,7 @@ async fn the_app_in_chromium() {
     std::fs::write(&screenshot_path, &screenshot).expect("writing the screenshot");
     let base = gateway.base.clone();
     let output = tokio::task::spawn_blocking(move || {
-        Command::new("node")
-            .arg(browser_dir.join("app.mjs"))
-            .arg(&base)
-            .arg(&artifacts)
-            .arg(&screenshot_path)
-            .output()
+        Command::new("node").arg(browser_dir.join("app.mjs")).arg(&base).arg(&artifacts).arg(&screenshot_path).output()
     })
     .await
     .expect("join")

@@ -171,7 +171,25 @@ async fn requests_move_exactly_their_counters_and_the_exposition_parses() {
         )
         .await;
     assert_eq!(refused.status, 403, "{refused:?}");
-    let after = scrape(&gateway).await;
+    // A stream's gauge and its tokens are recorded as its body ends, which may be just
+    // after the client read the last byte: poll (bounded) until both settled.
+    let ((prompt_a, completion_a), (prompt_b, completion_b)) = (usage(&whole), usage(&streamed));
+    let token_labels = |kind| [("tenant", "acme"), ("provider", "openai"), ("kind", kind)];
+    let settled = |after: &Scrape| {
+        let delta = |kind| {
+            after.value("airlock_tokens_total", &token_labels(kind))
+                - before.value("airlock_tokens_total", &token_labels(kind))
+        };
+        after.value("airlock_active_streams", &[("route", CHAT)]) == 0.0
+            && delta("prompt") == prompt_a + prompt_b
+            && delta("completion") == completion_a + completion_b
+    };
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let mut after = scrape(&gateway).await;
+    while !settled(&after) && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        after = scrape(&gateway).await;
+    }
     let delta = |name: &str, labels: &[(&str, &str)]| after.value(name, labels) - before.value(name, labels);
 
     // HTTP: by route template, method, status and tenant.
@@ -193,8 +211,7 @@ async fn requests_move_exactly_their_counters_and_the_exposition_parses() {
     assert_eq!(after.value("airlock_active_streams", &[("route", CHAT)]), 0.0);
 
     // Tokens, as the responses reported them.
-    let ((prompt_a, completion_a), (prompt_b, completion_b)) = (usage(&whole), usage(&streamed));
-    let tokens = |kind| delta("airlock_tokens_total", &[("tenant", "acme"), ("provider", "openai"), ("kind", kind)]);
+    let tokens = |kind| delta("airlock_tokens_total", &token_labels(kind));
     assert_eq!(tokens("prompt"), prompt_a + prompt_b);
     assert_eq!(tokens("completion"), completion_a + completion_b);
     assert!(prompt_a > 0.0 && completion_a > 0.0);

@@ -87,6 +87,24 @@ async fn chat(gateway: &Gateway, key: &str, model: &str) -> (u16, Value, Option<
     (status, body, retry)
 }
 
+/// The audit records once `done` holds for them: records are written asynchronously, in
+/// batches, so a test polls (up to 20 s, for a loaded machine) and never reads once.
+/// Returns the last records read, for the test's own assertions.
+async fn audit_until(gateway: &Gateway, key: &str, query: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let records = audit_records(gateway, key, query).await;
+        if done(&records) || std::time::Instant::now() > deadline {
+            return records;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn has_action(records: &[Value], action: &str) -> bool {
+    records.iter().any(|record| record["event"]["action"] == action)
+}
+
 async fn audit_records(gateway: &Gateway, key: &str, query: &str) -> Vec<Value> {
     let (status, body) = control(gateway, key, Method::GET, &format!("/v1/audit?limit=1000{query}"), None).await;
     assert_eq!(status, 200, "{body}");
@@ -168,9 +186,10 @@ async fn tenants_are_isolated() {
     assert_eq!(usage["totals"]["requests"], 1, "{usage}");
     assert_eq!(usage["totals"]["prompt_tokens"], 42, "{usage}");
     assert_eq!(usage["by_model"][0]["model"], "gpt-4o", "{usage}");
-    let alpha_audit = audit_records(&gateway, &alpha_admin, "&tenant=alpha").await;
+    let alpha_audit =
+        audit_until(&gateway, &alpha_admin, "&tenant=alpha", |records| has_action(records, "chat.completion")).await;
     assert!(alpha_audit.iter().all(|record| record["event"]["tenant"] == "alpha"));
-    assert!(alpha_audit.iter().any(|record| record["event"]["action"] == "chat.completion"));
+    assert!(has_action(&alpha_audit, "chat.completion"), "{alpha_audit:?}");
     let text = serde_json::to_string(&audit_records(&gateway, &owner, "").await).unwrap();
     assert!(!text.contains("sk-beta-own") && !text.contains(KEY) && !text.contains("make a page"), "{text}");
 }
@@ -231,20 +250,21 @@ async fn keys_rotate_revoke_and_expire() {
     for key in ["garbage", "ak_000000000000_nope", forged.as_str()] {
         assert_eq!(models(key.to_owned()).await, 401, "{key}");
     }
-    // Refused logins are queued for the audit log, not waited for: poll briefly.
-    let mut reasons = Vec::new();
-    for _ in 0..50 {
-        reasons = audit_records(&gateway, &owner, "")
-            .await
-            .into_iter()
+    // Refused logins are queued for the audit log, not waited for.
+    let denials = |records: &[Value]| -> Vec<String> {
+        records
+            .iter()
             .filter(|record| record["event"]["action"] == "auth.denied")
             .filter_map(|record| record["event"]["detail"].as_str().map(str::to_owned))
-            .collect();
-        if reasons.iter().filter(|reason| *reason == "invalid").count() >= 3 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .collect()
+    };
+    let records = audit_until(&gateway, &owner, "", |records| {
+        let reasons = denials(records);
+        ["revoked", "expired", "missing"].iter().all(|reason| reasons.iter().any(|seen| seen == reason))
+            && reasons.iter().filter(|reason| *reason == "invalid").count() >= 3
+    })
+    .await;
+    let reasons = denials(&records);
     for reason in ["revoked", "expired", "missing", "invalid"] {
         assert!(reasons.iter().any(|seen| seen == reason), "{reasons:?}");
     }
@@ -349,8 +369,9 @@ async fn each_role_is_denied_outside_its_rights() {
         assert_eq!(status, expected, "{role}");
     }
     // Every refusal is in the audit log.
-    let records = audit_records(&gateway, &owner, "").await;
-    let refused = records.iter().filter(|record| record["event"]["status"] == 403).count();
+    let refusals = |records: &[Value]| records.iter().filter(|record| record["event"]["status"] == 403).count();
+    let records = audit_until(&gateway, &owner, "", |records| refusals(records) >= 10).await;
+    let refused = refusals(&records);
     assert!(refused >= 10, "{refused}");
 }
 
@@ -535,19 +556,15 @@ async fn the_input_guard_flags_or_blocks_by_tenant_policy() {
     let (status, answer) = ask(flagging).await;
     assert_eq!(status, 200, "{answer}");
     assert_eq!(upstream.requests().len(), 1);
-    let mut findings = Vec::new();
-    for _ in 0..50 {
-        findings = audit_records(&gateway, &owner, "&tenant=flagging")
-            .await
+    let findings = |records: &[Value]| -> Vec<Value> {
+        records
             .iter()
             .filter(|record| record["event"]["action"] == "chat.completion")
             .flat_map(|record| record["event"]["findings"].as_array().cloned().unwrap_or_default())
-            .collect();
-        if !findings.is_empty() {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+            .collect()
+    };
+    let records = audit_until(&gateway, &owner, "&tenant=flagging", |records| !findings(records).is_empty()).await;
+    let findings = findings(&records);
     assert!(!findings.is_empty(), "the flagged prompt's findings are in the audit record");
 }
 
@@ -572,8 +589,9 @@ async fn the_screenshot_api_holds_a_tenant_to_its_stream_cap() {
     assert!(error["error"]["message"].as_str().unwrap().contains("concurrent streams"), "{error}");
     // The cap is the tenant's: a caller without a key (allowed on loopback) is served.
     assert_eq!(gateway.generate("openai", common::screenshot_request("gpt-4o"), None).await.status, 200);
-    let throttled = audit_records(&gateway, &owner, "&tenant=painter").await;
-    assert!(throttled.iter().any(|record| record["event"]["action"] == "request.throttled"), "{throttled:?}");
+    let throttled =
+        audit_until(&gateway, &owner, "&tenant=painter", |records| has_action(records, "request.throttled")).await;
+    assert!(has_action(&throttled, "request.throttled"), "{throttled:?}");
 
     drop(events);
     // The server notices at its next write to the closed connection; allow for a

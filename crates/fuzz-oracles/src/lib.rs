@@ -1,7 +1,16 @@
-//! Helpers shared by the fuzz targets: turning fuzz input into options and chunkings,
-//! and the browser oracle for sanitized HTML.
+//! The oracles of Airlock's fuzz targets, one function per target in [`targets`], and
+//! the helpers they share: turning fuzz input into options and chunkings ([`Input`]),
+//! and the browser oracle for sanitized HTML ([`browser`]).
+//!
+//! The oracles live in the main workspace so that CI replays the committed corpus
+//! (`fuzz/corpus/<target>/`, seeds and regression inputs) with the normal test build:
+//! `cargo test -p airlock-fuzz-oracles` (`tests/corpus.rs`) runs every input through its
+//! target's function, deterministically, and a failure is a regression. `fuzz/` wraps
+//! the same functions in libFuzzer targets and runs them coverage-guided
+//! (`scripts/fuzz-smoke.sh`, and longer runs as `fuzz/README.md` describes).
 
 pub mod browser;
+pub mod targets;
 
 /// A fuzz input taken apart: a flags byte, a seed for the chunking, and the payload.
 pub struct Input<'a> {
