@@ -6,10 +6,9 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use airlock::config::Secret;
-use airlock::tenancy::Tenancy;
 use airlock_fake_upstream::{TestCa, Vendor};
 use airlock_tests::guests;
 use common::Gateway;
@@ -58,13 +57,6 @@ async fn scrape(gateway: &Gateway) -> Scrape {
     let content_type = response.headers()["content-type"].to_str().unwrap().to_owned();
     assert!(content_type.starts_with("text/plain; version=0.0.4"), "{content_type}");
     Scrape(parse(&response.text().await.expect("body")))
-}
-
-async fn owner_key(data: &Path) -> String {
-    let tenancy = Tenancy::open(data).await.expect("tenancy opens");
-    let (_, key) = tenancy.init_owner("test owner").await.expect("first owner");
-    tenancy.audit().flush().await;
-    key.key.to_string()
 }
 
 async fn control(gateway: &Gateway, key: &str, path: &str, body: Value) -> Value {
@@ -120,14 +112,12 @@ async fn sanitize(gateway: &Gateway, plugin: &str) -> u16 {
 #[tokio::test]
 async fn requests_move_exactly_their_counters_and_the_exposition_parses() {
     let ca = TestCa::for_hosts(&[HOST]);
-    let prepare = |data: PathBuf| -> std::pin::Pin<Box<dyn std::future::Future<Output = String>>> {
-        Box::pin(async move { owner_key(&data).await })
-    };
-    let (_upstream, gateway) = common::vendor_setup_with(&ca, Vendor::OpenAi, "openai", HOST, prepare, |config| {
-        config.plugins = vec![PathBuf::from(guests::HOSTILE_TRAP), PathBuf::from(guests::HOSTILE_PROVIDER)];
-        config.admin_token = Some(Secret::new(ADMIN_TOKEN));
-    })
-    .await;
+    let (_upstream, gateway) =
+        common::vendor_setup_with(&ca, Vendor::OpenAi, "openai", HOST, common::make_owner, |config| {
+            config.plugins = vec![PathBuf::from(guests::HOSTILE_TRAP), PathBuf::from(guests::HOSTILE_PROVIDER)];
+            config.admin_token = Some(Secret::new(ADMIN_TOKEN));
+        })
+        .await;
     let owner = gateway.owner.clone().expect("owner key");
     control(&gateway, &owner, "/v1/tenants", json!({ "id": "acme" })).await;
     let key =

@@ -10,7 +10,6 @@ mod common;
 use std::path::Path;
 use std::process::Command;
 
-use airlock::tenancy::Tenancy;
 use airlock_fake_upstream::{TestCa, Vendor};
 use serde_json::{Value, json};
 
@@ -30,15 +29,8 @@ async fn the_official_openai_python_client_works_through_airlock() {
         return;
     }
     let ca = TestCa::for_hosts(&[HOST]);
-    let prepare = |data: std::path::PathBuf| -> std::pin::Pin<Box<dyn std::future::Future<Output = String>>> {
-        Box::pin(async move {
-            let tenancy = Tenancy::open(&data).await.expect("tenancy");
-            let (_, key) = tenancy.init_owner("sdk test").await.expect("owner");
-            tenancy.audit().flush().await;
-            key.key.to_string()
-        })
-    };
-    let (_upstream, gateway) = common::vendor_setup_with(&ca, Vendor::OpenAi, "openai", HOST, prepare, |_| {}).await;
+    let (_upstream, gateway) =
+        common::vendor_setup_with(&ca, Vendor::OpenAi, "openai", HOST, common::make_owner, |_| {}).await;
     let owner = gateway.owner.clone().unwrap();
     let post = |path: &str, body: Value| {
         gateway.client.post(format!("{}{path}", gateway.admin)).bearer_auth(&owner).json(&body).send()

@@ -8,7 +8,6 @@ mod common;
 use std::collections::BTreeSet;
 
 use airlock::config::Secret;
-use airlock::tenancy::Tenancy;
 use airlock_fake_upstream::TestCa;
 use common::Gateway;
 use reqwest::Method;
@@ -21,19 +20,11 @@ const UNDOCUMENTED: &[&str] = &["/", "/app.js", "/app.css", "/openapi.json", "/d
 
 /// A gateway that refuses anonymous callers, with an admin token, and a tenant's key.
 async fn setup() -> (Gateway, String) {
-    let prepare = |data: std::path::PathBuf| -> std::pin::Pin<Box<dyn std::future::Future<Output = String>>> {
-        Box::pin(async move {
-            let tenancy = Tenancy::open(&data).await.expect("tenancy opens");
-            let (_, key) = tenancy.init_owner("test owner").await.expect("first owner");
-            tenancy.audit().flush().await;
-            key.key.to_string()
-        })
-    };
     let configure = |config: &mut airlock::config::Config| {
         config.gateway.anonymous = Some(false);
         config.admin_token = Some(Secret::new(ADMIN_TOKEN));
     };
-    let gateway = common::start_prepared(&TestCa::new(), &[], configure, Some(Box::new(prepare))).await;
+    let gateway = common::start_prepared(&TestCa::new(), &[], configure, Some(Box::new(common::make_owner))).await;
     let owner = gateway.owner.clone().expect("owner key");
     let control = |path: &str, body: Value| {
         gateway.client.post(format!("{}{path}", gateway.admin)).bearer_auth(&owner).json(&body).send()

@@ -19,30 +19,21 @@ const HOST: &str = "api.openai.com";
 /// before the server started.
 async fn setup() -> (FakeUpstream, Gateway, String) {
     let ca = TestCa::for_hosts(&[HOST]);
-    let prepare = |data: std::path::PathBuf| -> std::pin::Pin<Box<dyn std::future::Future<Output = String>>> {
-        Box::pin(async move { owner_key(&data).await })
-    };
-    let (upstream, gateway) = common::vendor_setup_with(&ca, Vendor::OpenAi, "openai", HOST, prepare, |config| {
-        for (alias, routes) in [
-            ("resilient", vec!["openai/fake-429", "openai/fake-500", "openai/gpt-4o"]),
-            ("doomed", vec!["openai/fake-500", "openai/fake-429"]),
-            ("picky", vec!["openai/fake-401", "openai/gpt-4o"]),
-        ] {
-            let routes = routes.into_iter().map(str::to_owned).collect();
-            config.gateway.models.insert(alias.into(), airlock::config::ModelAlias { routes });
-        }
-        config.gateway.prices.insert("gpt-4o".into(), airlock::config::Price { prompt: 2.5, completion: 10.0 });
-    })
-    .await;
+    let (upstream, gateway) =
+        common::vendor_setup_with(&ca, Vendor::OpenAi, "openai", HOST, common::make_owner, |config| {
+            for (alias, routes) in [
+                ("resilient", vec!["openai/fake-429", "openai/fake-500", "openai/gpt-4o"]),
+                ("doomed", vec!["openai/fake-500", "openai/fake-429"]),
+                ("picky", vec!["openai/fake-401", "openai/gpt-4o"]),
+            ] {
+                let routes = routes.into_iter().map(str::to_owned).collect();
+                config.gateway.models.insert(alias.into(), airlock::config::ModelAlias { routes });
+            }
+            config.gateway.prices.insert("gpt-4o".into(), airlock::config::Price { prompt: 2.5, completion: 10.0 });
+        })
+        .await;
     let owner = gateway.owner.clone().expect("owner key");
     (upstream, gateway, owner)
-}
-
-async fn owner_key(data: &Path) -> String {
-    let tenancy = Tenancy::open(data).await.expect("tenancy opens");
-    let (_, key) = tenancy.init_owner("test owner").await.expect("first owner");
-    tenancy.audit().flush().await;
-    key.key.to_string()
 }
 
 /// A call to the control plane: status and JSON body.
