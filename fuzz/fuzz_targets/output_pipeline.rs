@@ -1,40 +1,9 @@
-//! What a user is shown of generated code: the `html` sanitizer, then `secrets`, in
-//! that order, streamed chunk by chunk and on the whole page, as
-//! `host/src/generation/output.rs` composes the two bundled plugins.
-//!
-//! Oracles: streamed == whole, and a browser's view of the final page (html5ever,
-//! scripting on) has nothing that runs script. Redaction runs after the html
-//! sanitizer, so it must never change the page's markup structure.
+//! Coverage-guided fuzzing of what a user is shown of generated code: the `html` sanitizer,
+//! then `secrets`, streamed and whole. The oracles are
+//! `airlock_fuzz_oracles::targets::output_pipeline`
+//! (`crates/fuzz-oracles/src/targets/output_pipeline.rs`), which
+//! `cargo test -p airlock-fuzz-oracles` also runs on every input of
+//! `corpus/output_pipeline/`.
 #![no_main]
 
-use airlock_fuzz::Input;
-use airlock_fuzz::browser::script_vectors;
-use airlock_sanitize_html::{DEFAULT_SCRIPT_HOSTS, Mode, Policy, StreamSanitizer, sanitize};
-use airlock_sanitize_secrets::Redactor;
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    let input = Input::new(data);
-    let html = input.text();
-    let mode = if input.flags & 1 == 0 { Mode::Static } else { Mode::App };
-    let policy = Policy::new(mode);
-    let redactor = Redactor::default();
-
-    let page = redactor.redact(&sanitize(&html, &policy).text).text;
-
-    let mut html_stream = StreamSanitizer::new(&policy);
-    let mut secrets_stream = redactor.into_stream();
-    let mut shown = String::new();
-    for chunk in input.str_chunks(&html) {
-        shown.push_str(&secrets_stream.push(&html_stream.push(chunk)));
-    }
-    shown.push_str(&secrets_stream.push(&html_stream.finish().text));
-    shown.push_str(&secrets_stream.finish().text);
-    assert!(shown == page, "streamed != whole\n input: {html:?}\n whole: {page:?}\n streamed: {shown:?}");
-
-    let vectors = script_vectors(&page, mode == Mode::App, DEFAULT_SCRIPT_HOSTS);
-    assert!(
-        vectors.is_empty(),
-        "a browser sees script in the page shown\n input: {html:?}\n page: {page:?}\n {vectors:#?}"
-    );
-});
+libfuzzer_sys::fuzz_target!(|data: &[u8]| airlock_fuzz_oracles::targets::output_pipeline(data));

@@ -5,9 +5,9 @@ use std::net::{SocketAddr, TcpStream};
 use std::sync::LazyLock;
 use std::time::Duration;
 
+use crate::Input;
 use airlock::config::Config;
 use airlock::server::Server;
-use crate::Input;
 use serde_json::{Value, json};
 
 const MISSING_PROVIDER: &str = "fuzz-missing";

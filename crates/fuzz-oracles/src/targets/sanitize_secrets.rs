@@ -21,10 +21,10 @@ pub fn sanitize_secrets(data: &[u8]) {
     if input.flags & 1 == 1 {
         let (spec, rest) = text.split_once('\n').unwrap_or((&text, ""));
         // Bounded, so the regex compiler stays fast.
-        if spec.len() <= 64 {
-            if let Ok(pattern) = CustomPattern::parse(spec) {
-                custom.push(pattern);
-            }
+        if spec.len() <= 64
+            && let Ok(pattern) = CustomPattern::parse(spec)
+        {
+            custom.push(pattern);
         }
         text = rest.to_owned();
     }
