@@ -44,7 +44,7 @@ cargo_group() {
   counts=$(awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i) ~ /^passed/) p += $(i-1); if ($(i) ~ /^failed/) f += $(i-1); if ($(i) ~ /^ignored/) g += $(i-1) } }
     END { printf "%d passed, %d failed, %d ignored", p, f, g }' "$log")
   local skipped
-  skipped=$(grep -c 'SKIPPING' "$log" || true)
+  skipped=$(grep -c -E 'SKIPP(ING|ED)' "$log" || true)
   summary+=("$(printf '%-14s %s, %s skipped loudly%s' "$name" "$counts" "$skipped" "$([ "$status" -ne 0 ] && echo ' — FAILED')")")
   [ "$status" -eq 0 ] || failed=1
 }
