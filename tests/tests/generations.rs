@@ -9,15 +9,7 @@ use common::{Gateway, image_base64, parse_events, vendor_setup};
 use serde_json::{Value, json};
 
 async fn post(gateway: &Gateway, body: &Value) -> (u16, String) {
-    let response = gateway
-        .client
-        .post(format!("{}/v1/generations", gateway.base))
-        .json(body)
-        .send()
-        .await
-        .expect("gateway answers");
-    let status = response.status().as_u16();
-    (status, response.text().await.expect("body"))
+    gateway.post_json("/v1/generations", None, body).await
 }
 
 fn by_name<'a>(events: &'a [(String, Value)], name: &str) -> Vec<&'a Value> {

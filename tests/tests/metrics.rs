@@ -59,19 +59,6 @@ async fn scrape(gateway: &Gateway) -> Scrape {
     Scrape(parse(&response.text().await.expect("body")))
 }
 
-async fn control(gateway: &Gateway, key: &str, path: &str, body: Value) -> Value {
-    let response = gateway
-        .client
-        .post(format!("{}{path}", gateway.admin))
-        .bearer_auth(key)
-        .json(&body)
-        .send()
-        .await
-        .expect("control plane answers");
-    assert_eq!(response.status(), 201);
-    response.json().await.expect("JSON")
-}
-
 async fn chat(gateway: &Gateway, key: &str, stream: bool) -> (u16, String) {
     let body = json!({
         "model": "openai/gpt-4o",
@@ -118,10 +105,7 @@ async fn requests_move_exactly_their_counters_and_the_exposition_parses() {
             config.admin_token = Some(Secret::new(ADMIN_TOKEN));
         })
         .await;
-    let owner = gateway.owner.clone().expect("owner key");
-    control(&gateway, &owner, "/v1/tenants", json!({ "id": "acme" })).await;
-    let key =
-        control(&gateway, &owner, "/v1/keys", json!({ "tenant": "acme" })).await["key"].as_str().unwrap().to_owned();
+    let key = common::tenant_key(&gateway, "acme").await;
 
     // Not on the API listener by default.
     let hidden = gateway.client.get(format!("{}/metrics", gateway.base)).send().await.unwrap().status().as_u16();
@@ -174,12 +158,7 @@ async fn requests_move_exactly_their_counters_and_the_exposition_parses() {
             && delta("prompt") == prompt_a + prompt_b
             && delta("completion") == completion_a + completion_b
     };
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    let mut after = scrape(&gateway).await;
-    while !settled(&after) && std::time::Instant::now() < deadline {
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        after = scrape(&gateway).await;
-    }
+    let after = common::eventually(|| scrape(&gateway), settled).await;
     let delta = |name: &str, labels: &[(&str, &str)]| after.value(name, labels) - before.value(name, labels);
 
     // HTTP: by route template, method, status and tenant.

@@ -60,23 +60,13 @@ fn assert_received(upstream: &FakeUpstream, sent: &[(&str, &[u8])], what: &str) 
     }
 }
 
-async fn post_json(gateway: &Gateway, path: &str, key: Option<&str>, body: &Value) -> (u16, String) {
-    let mut request = gateway.client.post(format!("{}{path}", gateway.base)).json(body);
-    if let Some(key) = key {
-        request = request.bearer_auth(key);
-    }
-    let response = request.send().await.expect("gateway answers");
-    let status = response.status().as_u16();
-    (status, response.text().await.expect("body"))
-}
-
-/// `POST /v1/generations` with one screenshot: the completed variant's code.
+/// `POST /v1/generations` with one screenshot, one variant: the events.
 async fn generation(gateway: &Gateway, case: &Case, media: &str, image: &[u8]) -> Vec<(String, Value)> {
     let body = json!({
         "images": [{ "data": format!("data:{media};base64,{}", base64(image)) }],
         "stack": "html_tailwind", "provider": case.name, "model": case.model, "variants": 1,
     });
-    let (status, text) = post_json(gateway, "/v1/generations", None, &body).await;
+    let (status, text) = gateway.post_json("/v1/generations", None, &body).await;
     assert_eq!(status, 200, "{}: {text}", case.name);
     parse_events(&text)
 }
@@ -97,7 +87,7 @@ async fn chat(gateway: &Gateway, key: &str, case: &Case, media: &str, image: &[u
         ]}],
         "stream": stream,
     });
-    let (status, text) = post_json(gateway, "/v1/chat/completions", Some(key), &body).await;
+    let (status, text) = gateway.post_json("/v1/chat/completions", Some(key), &body).await;
     assert_eq!(status, 200, "{} (stream {stream}): {text}", case.name);
     if !stream {
         let completion: Value = serde_json::from_str(&text).expect("a completion");

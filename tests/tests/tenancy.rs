@@ -82,14 +82,7 @@ async fn chat(gateway: &Gateway, key: &str, model: &str) -> (u16, Value, Option<
 /// batches, so a test polls (up to 20 s, for a loaded machine) and never reads once.
 /// Returns the last records read, for the test's own assertions.
 async fn audit_until(gateway: &Gateway, key: &str, query: &str, done: impl Fn(&[Value]) -> bool) -> Vec<Value> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    loop {
-        let records = audit_records(gateway, key, query).await;
-        if done(&records) || std::time::Instant::now() > deadline {
-            return records;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    common::eventually(|| audit_records(gateway, key, query), |records| done(records)).await
 }
 
 fn has_action(records: &[Value], action: &str) -> bool {

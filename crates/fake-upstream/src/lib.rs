@@ -66,10 +66,11 @@ impl Recorded {
                 .decode(text)
                 .unwrap_or_else(|error| panic!("an image part is not base64: {error}"))
         };
-        let parts = |list: &serde_json::Value, key: &str| -> Vec<serde_json::Value> {
-            let messages = list.as_array().cloned().unwrap_or_default();
-            messages.iter().flat_map(|m| m[key].as_array().cloned().unwrap_or_default()).collect()
-        };
+        // The parts of every message, borrowed: a request holds megabytes of base64.
+        fn parts<'a>(messages: &'a serde_json::Value, key: &str) -> Vec<&'a serde_json::Value> {
+            let messages = messages.as_array().map(Vec::as_slice).unwrap_or_default();
+            messages.iter().flat_map(|message| message[key].as_array().map(Vec::as_slice).unwrap_or_default()).collect()
+        }
         match self.vendor {
             Vendor::OpenAi => parts(&body["messages"], "content")
                 .iter()

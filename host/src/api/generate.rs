@@ -111,16 +111,21 @@ impl GenerateBody {
     }
 }
 
-/// An image part, checked like a screenshot; its media type is the one its bytes show.
 fn image(message: usize, media_type: &str, data: &str, limits: &ImageLimits) -> Result<Part, ApiError> {
     let refuse = |why: String| ApiError::invalid_request(format!("message {message}: {why}"));
     if !media_type.starts_with("image/") {
         return Err(refuse(format!("`{media_type}` is not an image media type")));
     }
+    checked_image(data, limits).map_err(refuse)
+}
+
+/// A base64 image, decoded and checked like a screenshot, as a provider gets it: its
+/// media type is the one its bytes show. The error says why, for the caller's message.
+pub(super) fn checked_image(base64: &str, limits: &ImageLimits) -> Result<Part, String> {
     let data = base64::engine::general_purpose::STANDARD
-        .decode(data)
-        .map_err(|error| refuse(format!("the image is not base64: {error}")))?;
-    let checked = check_image(&data, limits).map_err(|error| refuse(error.to_string()))?;
+        .decode(base64)
+        .map_err(|error| format!("the image is not base64: {error}"))?;
+    let checked = check_image(&data, limits).map_err(|error| error.to_string())?;
     Ok(Part::Image { media_type: checked.format.media_type().to_owned(), data })
 }
 

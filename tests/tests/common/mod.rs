@@ -139,6 +139,18 @@ impl Gateway {
         }
     }
 
+    /// POSTs `body` as JSON to the API's `path`, with `key` as bearer when given: the
+    /// status and the body's text.
+    pub async fn post_json(&self, path: &str, key: Option<&str>, body: &Value) -> (u16, String) {
+        let mut request = self.client.post(format!("{}{path}", self.base)).json(body);
+        if let Some(key) = key {
+            request = request.bearer_auth(key);
+        }
+        let response = request.send().await.expect("gateway answers");
+        let status = response.status().as_u16();
+        (status, response.text().await.expect("body"))
+    }
+
     pub async fn generate(&self, provider: &str, body: Value, own_key: Option<&str>) -> Answer {
         let mut request = self.client.post(format!("{}/v1/providers/{provider}/generate", self.base)).json(&body);
         if let Some(key) = own_key {
@@ -248,6 +260,21 @@ pub fn make_owner(data: PathBuf) -> Pin<Box<dyn Future<Output = String>>> {
         tenancy.audit().flush().await;
         key.key.to_string()
     })
+}
+
+/// What `probe` gives once `done` holds for it: for effects that are recorded
+/// asynchronously (audit records, metrics of a stream's end), which a test must wait for
+/// rather than read once. Gives up after 20 s (a loaded machine) and returns the last
+/// value, for the test's own assertions to explain.
+pub async fn eventually<T, F: Future<Output = T>>(mut probe: impl FnMut() -> F, done: impl Fn(&T) -> bool) -> T {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let value = probe().await;
+        if done(&value) || std::time::Instant::now() > deadline {
+            return value;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
 }
 
 /// Creates tenant `tenant` with the owner's key and returns a new API key of it.

@@ -8,13 +8,13 @@
 //! serialised straight into the body stream: a request with several megabytes of
 //! base64 screenshots costs one copy of them in the guest, not three.
 
+use std::io::Write as _;
+
 use super::PluginError;
 use super::bindings::wasi::http::outgoing_handler;
 use super::bindings::wasi::http::types::{
     ErrorCode, Fields, IncomingBody, IncomingResponse, Method, OutgoingBody, OutgoingRequest, Scheme,
 };
-use std::io::Write as _;
-
 use super::bindings::wasi::io::streams::{InputStream, OutputStream, StreamError};
 
 /// A request to send.

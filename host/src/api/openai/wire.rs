@@ -1,13 +1,12 @@
 //! OpenAI's chat-completions wire format: the request as clients send it, converted to
 //! a [`GenerateRequest`], and the response objects (whole and streamed chunks).
 
-use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use utoipa::ToSchema;
 
 use crate::api::ApiError;
-use crate::generation::{ImageLimits, check_image};
+use crate::generation::ImageLimits;
 use crate::runtime::{GenerateRequest, Message, Part, Role};
 
 /// `POST /v1/chat/completions`' body. Fields OpenAI defines that Airlock does not use
@@ -153,11 +152,7 @@ fn image(index: usize, url: &str, limits: &ImageLimits) -> Result<Part, ApiError
         .and_then(|rest| rest.split_once(";base64,"))
         .ok_or_else(|| refuse("images must be inline `data:image/…;base64,…` URLs (Airlock fetches no URLs)".into()))?
         .1;
-    let data = base64::engine::general_purpose::STANDARD
-        .decode(payload)
-        .map_err(|error| refuse(format!("the image is not base64: {error}")))?;
-    let checked = check_image(&data, limits).map_err(|error| refuse(error.to_string()))?;
-    Ok(Part::Image { media_type: checked.format.media_type().to_owned(), data })
+    crate::api::generate::checked_image(payload, limits).map_err(refuse)
 }
 
 /// The fields every response object shares.
@@ -262,6 +257,7 @@ impl Envelope {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use base64::Engine as _;
 
     fn body(value: Value) -> Result<GenerateRequest, ApiError> {
         serde_json::from_value::<ChatBody>(value).unwrap().to_request(&ImageLimits::default())
