@@ -47,6 +47,7 @@ impl Server {
     ///
     /// As [`Server::bind`].
     pub async fn bind_with(config: &Config, runtime: Runtime) -> anyhow::Result<Self> {
+        api::site_guard::validate(config)?;
         let runtime = Arc::new(runtime);
         let plugins = Plugins::load(&runtime, config).await?;
         for plugin in plugins.iter() {
@@ -127,9 +128,15 @@ impl Server {
             tracing::info!(address = ?listener.local_addr().ok(), "terminating TLS");
         }
         let control = admin_listener.map(|admin| {
-            tracing::info!(address = ?admin.local_addr().ok(), "control plane listening");
+            let address = admin.local_addr().unwrap_or(SocketAddr::from(([127, 0, 0, 1], 0)));
+            tracing::info!(%address, "control plane listening");
             let listener = serve::Listener { tcp: admin, tls: None, limits: limits.clone() };
-            tokio::spawn(serve::serve(listener, api::control::router(state.clone()), std::future::pending(), grace))
+            tokio::spawn(serve::serve(
+                listener,
+                api::control::router(state.clone(), address),
+                std::future::pending(),
+                grace,
+            ))
         });
         let watcher = match &state.config.watch_dir {
             Some(dir) => {

@@ -13,6 +13,8 @@
 //! - `GET /metrics`: the Prometheus metrics, and `GET /openapi.json`: the OpenAPI 3.1
 //!   document of the routes above; both served without a key
 
+use std::net::SocketAddr;
+
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
@@ -35,8 +37,8 @@ use crate::tenancy::admin::TenantPatch;
 use crate::tenancy::policy::{TenantPolicy, TenantQuotas};
 use crate::tenancy::{KeySpec, Principal};
 
-/// The control plane's router.
-pub fn router(state: AppState) -> Router {
+/// The control plane's router, for the listener on `admin_listen`.
+pub fn router(state: AppState, admin_listen: SocketAddr) -> Router {
     let metrics = state.runtime.metrics().clone();
     let (routes, document) = Routes::control()
         .route::<__path_whoami, _>(whoami)
@@ -63,6 +65,11 @@ pub fn router(state: AppState) -> Router {
         .merge(crate::metrics::http::routes(metrics.clone()))
         .merge(openapi::document(&document))
         .layer(axum::extract::DefaultBodyLimit::max(64 << 10))
+        .layer(super::site_guard::cors_layer(&state.config))
+        .layer(axum::middleware::from_fn_with_state(
+            super::site_guard::SiteGuard::new(admin_listen, &state.config),
+            super::site_guard::check,
+        ))
         .layer(axum::middleware::from_fn(super::request_id::assign))
         .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::http::track))
         .with_state(state)

@@ -21,6 +21,9 @@
 //! API keys are checked on every route by [`auth`]; the control plane (tenants, keys,
 //! credentials, usage, audit) is a separate router on its own listener ([`control`]).
 //!
+//! Both listeners refuse foreign `Host`s and cross-site state-changing requests
+//! ([`site_guard`]).
+//!
 //! Every error is JSON (`{ "error": { "type", "message", "request_id" } }`, see
 //! [`ApiError`]) and every response carries `x-request-id`.
 
@@ -40,6 +43,7 @@ mod openapi;
 mod request_id;
 mod sanitize;
 mod security_headers;
+pub mod site_guard;
 
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
@@ -139,6 +143,11 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(state.config.limits.body_read_timeout()))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::authenticate))
         .layer(axum::middleware::from_fn_with_state(state.clone(), concurrency::requests))
+        .layer(site_guard::cors_layer(&state.config))
+        .layer(axum::middleware::from_fn_with_state(
+            site_guard::SiteGuard::new(state.config.listen, &state.config),
+            site_guard::check,
+        ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), security_headers::add))
         .layer(axum::middleware::from_fn(request_id::assign))
         .layer(axum::middleware::from_fn_with_state(metrics, crate::metrics::http::track))

@@ -73,6 +73,22 @@ pub struct Config {
     pub metrics: MetricsConfig,
     /// Trace export.
     pub telemetry: TelemetryConfig,
+    /// Host names this server is reached by besides `localhost`, `127.0.0.1`, `[::1]`
+    /// and its listen address (e.g. `airlock.example.com` behind a proxy); requests
+    /// naming any other `Host` are refused, which stops DNS rebinding.
+    pub public_hosts: Vec<String>,
+    /// Other web origins the browser may call this server from.
+    pub cors: CorsConfig,
+}
+
+/// The `[cors]` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CorsConfig {
+    /// Origins (`https://app.example.com`, `http://localhost:3000`) whose pages may send
+    /// state-changing requests without an API key and read the answers. Empty by
+    /// default: only the server's own pages may.
+    pub allowed_origins: Vec<String>,
 }
 
 /// Signatures on uploaded plugins.
@@ -162,6 +178,8 @@ impl Default for Config {
             limits: TransportLimits::default(),
             metrics: MetricsConfig::default(),
             telemetry: TelemetryConfig::default(),
+            public_hosts: Vec::new(),
+            cors: CorsConfig::default(),
         }
     }
 }
@@ -282,6 +300,8 @@ const KEYS: &[&str] = &[
     "limits",
     "metrics",
     "telemetry",
+    "public_hosts",
+    "cors",
 ];
 
 impl Config {
