@@ -65,12 +65,15 @@ mod css;
 mod entities;
 mod rewrite;
 mod urls;
+mod verify;
 
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use lol_html::send::{HtmlRewriter, SendHandlerTypes};
+
+pub use verify::verify;
 
 /// What kind of document is being previewed, which decides how inline scripts are
 /// treated.
@@ -166,6 +169,13 @@ impl Policy {
     }
 }
 
+impl Policy {
+    /// The allowlisted hosts as the checks compare them: trimmed, lowercased, non-empty.
+    pub(crate) fn lowercase_hosts(&self) -> Vec<String> {
+        self.script_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).filter(|h| !h.is_empty()).collect()
+    }
+}
+
 impl Default for Policy {
     /// [`Mode::Static`] with [`DEFAULT_SCRIPT_HOSTS`].
     fn default() -> Self {
@@ -189,24 +199,54 @@ pub struct Finding {
 /// The result of sanitizing a document.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Sanitized {
-    /// The sanitized HTML.
+    /// The sanitized HTML; empty when [`blocked`](Self::blocked).
     pub text: String,
-    /// Everything that was removed or changed, in document order.
+    /// Everything that was removed or changed, in document order, followed by the
+    /// `second-line` findings when blocked.
     pub findings: Vec<Finding>,
+    /// Why the output must not be used at all: the second line ([`verify`]) found a
+    /// script-capable construct in the first line's output.
+    pub blocked: Option<String>,
 }
 
-/// Sanitizes a whole document. Equivalent to one [`StreamSanitizer::push`] of `html`
-/// followed by [`StreamSanitizer::finish`].
+/// Sanitizes a whole document: the first line as one [`StreamSanitizer::push`] of
+/// `html` followed by [`StreamSanitizer::finish`], then the second line ([`verify`]) on
+/// the result, which blocks it if anything is found.
 pub fn sanitize(html: &str, policy: &Policy) -> Sanitized {
+    let first_line = first_line_only(html, policy);
+    let second_line = verify(&first_line.text, policy);
+    conclude(first_line, second_line)
+}
+
+/// The first line alone, without the second line's check: for benchmarks that price
+/// the second line. Never use its output as safe.
+#[doc(hidden)]
+pub fn first_line_only(html: &str, policy: &Policy) -> Sanitized {
     sanitize_with(html, Arc::new(rewrite::Config::new(policy, 0)))
 }
 
+/// The first line alone, on a whole document.
 pub(crate) fn sanitize_with(html: &str, config: Arc<rewrite::Config>) -> Sanitized {
     let mut stream = StreamSanitizer::with_config(config);
-    let mut text = stream.push(html);
-    let rest = stream.finish();
+    let mut text = stream.push_first_line(html);
+    let rest = stream.finish_first_line();
     text.push_str(&rest.text);
-    Sanitized { text, findings: rest.findings }
+    Sanitized { text, ..rest }
+}
+
+/// Fails closed: a first-line result `end` with `second_line` findings (of [`verify`] on
+/// everything the first line emitted) is blocked, its text withheld.
+pub(crate) fn conclude(mut end: Sanitized, second_line: Vec<Finding>) -> Sanitized {
+    if let Some(first) = second_line.first() {
+        let more = match second_line.len() {
+            1 => String::new(),
+            n => format!(" (and {} more)", n - 1),
+        };
+        end.blocked = Some(format!("{}{more}; the page was withheld", first.message));
+        end.text.clear();
+        end.findings.extend(second_line);
+    }
+    end
 }
 
 /// The rewriter's output, collected by [`Sink`] and handed out by
@@ -254,8 +294,16 @@ pub(crate) fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// until later input or [`finish`](Self::finish) decides it. For any split of an
 /// input, the concatenation of all `push` outputs and of `finish`'s text equals
 /// [`sanitize`]'s text for the whole input, and the findings are equal (in order).
+///
+/// Streamed chunks are first-line only: the second line ([`verify`]) needs the whole
+/// page, so [`finish`](Self::finish) runs it on everything emitted and, if it finds
+/// anything, withholds the tail and sets [`Sanitized::blocked`]. The caller must then
+/// discard what it has already passed on (as [`sanitize`] returns no text at all).
 pub struct StreamSanitizer {
     rewriter: Option<HtmlRewriter<'static, Sink>>,
+    config: Arc<rewrite::Config>,
+    /// Everything [`push`](Self::push) returned, for the second line.
+    emitted: String,
     output: Arc<Mutex<Output>>,
     state: Arc<Mutex<rewrite::State>>,
     /// Trailing bytes of the output that do not form a complete UTF-8 sequence yet.
@@ -273,14 +321,39 @@ impl StreamSanitizer {
     fn with_config(config: Arc<rewrite::Config>) -> Self {
         let output = Arc::new(Mutex::new(Output::default()));
         let state = Arc::new(Mutex::new(rewrite::State::default()));
-        let settings = rewrite::settings(config, state.clone(), output.clone());
+        let settings = rewrite::settings(config.clone(), state.clone(), output.clone());
         let rewriter = HtmlRewriter::new(settings, Sink(output.clone()));
-        StreamSanitizer { rewriter: Some(rewriter), output, state, pending: Vec::new(), consumed: 0 }
+        StreamSanitizer {
+            rewriter: Some(rewriter),
+            config,
+            emitted: String::new(),
+            output,
+            state,
+            pending: Vec::new(),
+            consumed: 0,
+        }
     }
 
     /// Feeds the next chunk and returns the sanitized text that is final so far (may be
     /// empty while the rewriter holds back undecided bytes).
     pub fn push(&mut self, chunk: &str) -> String {
+        let text = self.push_first_line(chunk);
+        self.emitted.push_str(&text);
+        text
+    }
+
+    /// Ends the document: returns the remaining text and all findings of the stream,
+    /// blocked (no text) if the second line finds anything in the whole output.
+    pub fn finish(mut self) -> Sanitized {
+        let mut emitted = std::mem::take(&mut self.emitted);
+        let policy = self.config.policy().clone();
+        let end = self.finish_first_line();
+        emitted.push_str(&end.text);
+        conclude(end, verify(&emitted, &policy))
+    }
+
+    /// [`push`](Self::push) without keeping a copy for the second line.
+    fn push_first_line(&mut self, chunk: &str) -> String {
         self.consumed += chunk.len() as u64;
         if let Some(rewriter) = self.rewriter.as_mut()
             && let Err(e) = rewriter.write(chunk.as_bytes())
@@ -291,8 +364,8 @@ impl StreamSanitizer {
         self.take_output(false)
     }
 
-    /// Ends the document: returns the remaining text and all findings of the stream.
-    pub fn finish(mut self) -> Sanitized {
+    /// [`finish`](Self::finish) without the second line.
+    fn finish_first_line(mut self) -> Sanitized {
         if let Some(rewriter) = self.rewriter.take() {
             // What `end` emits is the tail the rewriter held back to the end (an
             // unfinished token, the text of an unclosed element).
@@ -304,7 +377,7 @@ impl StreamSanitizer {
         }
         let text = self.take_output(true);
         let findings = std::mem::take(&mut lock(&self.state).findings);
-        Sanitized { text, findings }
+        Sanitized { text, findings, blocked: None }
     }
 
     /// A document that ends inside a start tag (an LLM output cut off mid-tag) comes
@@ -446,7 +519,24 @@ fn assert_send() {
 
 #[cfg(test)]
 mod tests {
-    use super::unfinished_tag_start;
+    use super::{Finding, Sanitized, conclude, unfinished_tag_start};
+
+    #[test]
+    fn second_line_findings_withhold_the_page() {
+        let first_line = || Sanitized {
+            text: "<p>page</p>".into(),
+            findings: vec![Finding { rule: "event-handler", message: "removed onclick".into(), offset: Some(3) }],
+            blocked: None,
+        };
+        assert_eq!(conclude(first_line(), Vec::new()), first_line());
+        let found =
+            |construct: &str| Finding { rule: "second-line", message: format!("found {construct}"), offset: None };
+        let end = conclude(first_line(), vec![found("<base>"), found("<embed>")]);
+        assert_eq!(end.text, "");
+        assert_eq!(end.blocked.as_deref(), Some("found <base> (and 1 more); the page was withheld"));
+        let rules: Vec<&str> = end.findings.iter().map(|f| f.rule).collect();
+        assert_eq!(rules, ["event-handler", "second-line", "second-line"]);
+    }
 
     #[test]
     fn unfinished_tags() {

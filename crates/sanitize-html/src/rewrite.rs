@@ -7,7 +7,7 @@ use lol_html::html_content::{Comment, ContentType, TextChunk, TextType};
 use lol_html::send::{DocumentContentHandlers, Element, ElementContentHandlers, Settings};
 use lol_html::{HandlerResult, Selector};
 
-use crate::urls::{self, UrlKind};
+use crate::urls::{self, UrlAttribute, UrlKind};
 use crate::{Finding, Mode, Output, Policy, css, entities, lock};
 
 /// What replaces a removed element or conditional comment: an empty comment, so text
@@ -81,23 +81,18 @@ pub(crate) struct Config {
     hosts: Vec<String>,
     /// `<noscript>` nesting depth of this rewriter (0 for the document itself).
     depth: u32,
-    /// The policy, for nested rewriters.
+    /// The policy, for nested rewriters and the second line.
     policy: Policy,
 }
 
 impl Config {
     pub(crate) fn new(policy: &Policy, depth: u32) -> Self {
-        Config {
-            mode: policy.mode,
-            hosts: policy
-                .script_hosts
-                .iter()
-                .map(|h| h.trim().to_ascii_lowercase())
-                .filter(|h| !h.is_empty())
-                .collect(),
-            depth,
-            policy: policy.clone(),
-        }
+        Config { mode: policy.mode, hosts: policy.lowercase_hosts(), depth, policy: policy.clone() }
+    }
+
+    /// The policy this rewriter applies.
+    pub(crate) fn policy(&self) -> &Policy {
+        &self.policy
     }
 }
 
@@ -246,7 +241,7 @@ pub(crate) fn settings(
 }
 
 /// Shortens a value for a message and escapes control characters.
-fn show(value: &str) -> String {
+pub(crate) fn show(value: &str) -> String {
     let clipped: String = if value.chars().count() > 60 {
         value.chars().take(57).chain("...".chars()).collect()
     } else {
@@ -260,7 +255,7 @@ fn finding(rule: &'static str, message: String, offset: u64) -> Finding {
 }
 
 /// Elements removed with their content, with the rule and the reason.
-fn removed_element(tag: &str) -> Option<(&'static str, &'static str)> {
+pub(crate) fn removed_element(tag: &str) -> Option<(&'static str, &'static str)> {
     Some(match tag {
         "iframe" | "frame" | "frameset" | "portal" | "fencedframe" => {
             ("iframe", "frames load and run other documents (including `srcdoc`)")
@@ -297,38 +292,8 @@ const FETCHING_RELS: &[&str] = &[
     "compression-dictionary",
 ];
 
-const ICON_RELS: &[&str] = &["icon", "apple-touch-icon", "apple-touch-icon-precomposed"];
-
-const ANIMATION_ELEMENTS: &[&str] = &["animate", "set", "animatetransform", "animatemotion", "animatecolor"];
-
-/// Attributes holding one URL.
-const URL_ATTRIBUTES: &[&str] = &[
-    "href",
-    "xlink:href",
-    "src",
-    "action",
-    "formaction",
-    "poster",
-    "background",
-    "cite",
-    "lowsrc",
-    "dynsrc",
-    "data",
-    "codebase",
-    "manifest",
-    "longdesc",
-    "classid",
-    "icon",
-    "profile",
-    "usemap",
-    "xml:base",
-];
-
-/// Attributes holding a list of URLs separated by whitespace (or commas).
-const URL_LIST_ATTRIBUTES: &[&str] = &["ping", "archive"];
-
-/// Attributes holding a `srcset`.
-const SRCSET_ATTRIBUTES: &[&str] = &["srcset", "imagesrcset"];
+/// SVG animation elements (lowercased).
+pub(crate) const ANIMATION_ELEMENTS: &[&str] = &["animate", "set", "animatetransform", "animatemotion", "animatecolor"];
 
 fn rel_tokens(el: &Element<'_, '_>) -> Vec<String> {
     el.get_attribute("rel")
@@ -338,12 +303,8 @@ fn rel_tokens(el: &Element<'_, '_>) -> Vec<String> {
 
 /// Whether a raster `data:image/*` URL is fine in this attribute of this element.
 fn data_image_allowed(el: &Element<'_, '_>, tag: &str, attr: &str) -> bool {
-    match (tag, attr) {
-        ("img", "src" | "srcset") | ("source", "srcset") => true,
-        ("image", "href" | "xlink:href") => el.namespace_uri() == SVG_NS,
-        ("link", "href") => rel_tokens(el).iter().any(|r| ICON_RELS.contains(&r.as_str())),
-        _ => false,
-    }
+    let rel = el.get_attribute("rel").map(|r| entities::decode(&r).into_owned());
+    urls::data_image_allowed(tag, attr, el.namespace_uri() == SVG_NS, rel.as_deref())
 }
 
 fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State>>) -> HandlerResult {
@@ -453,7 +414,9 @@ fn on_element(el: &mut Element<'_, '_>, config: &Config, state: &Arc<Mutex<State
                 }
             }
             t if ANIMATION_ELEMENTS.contains(&t) => {
-                if let Some(why) = dangerous_animation(el) {
+                if let Some(why) =
+                    dangerous_animation(|n| el.get_attribute(n).map(|v| entities::decode(&v).into_owned()))
+                {
                     drop(el, &mut found, "svg-animate", why);
                 }
             }
@@ -636,20 +599,21 @@ fn on_script(
     }
 }
 
-/// Why an SVG animation element is dangerous, if it is.
-fn dangerous_animation(el: &Element<'_, '_>) -> Option<String> {
-    if let Some(name) = el.get_attribute("attributename") {
-        let n = entities::decode(&name).trim().to_ascii_lowercase();
+/// Why an SVG animation element is dangerous, if it is. `attr` gives the decoded value of
+/// an attribute by its lowercase name.
+pub(crate) fn dangerous_animation(attr: impl Fn(&str) -> Option<String>) -> Option<String> {
+    if let Some(name) = attr("attributename") {
+        let n = name.trim().to_ascii_lowercase();
         if n.ends_with("href") || n.starts_with("on") || n == "src" {
             return Some(format!("animating attributeName={} can turn a link or handler into script", show(&n)));
         }
     }
-    for attr in ["values", "to", "from", "by"] {
-        if let Some(v) = el.get_attribute(attr) {
-            let d: String = entities::decode(&v).chars().filter(|c| *c > ' ').collect::<String>().to_ascii_lowercase();
+    for name in ["values", "to", "from", "by"] {
+        if let Some(v) = attr(name) {
+            let d: String = v.chars().filter(|c| *c > ' ').collect::<String>().to_ascii_lowercase();
             for scheme in ["javascript:", "vbscript:", "data:"] {
                 if d.contains(scheme) {
-                    return Some(format!("{attr}={} animates to a `{scheme}` URL", show(&v)));
+                    return Some(format!("{name}={} animates to a `{scheme}` URL", show(&v)));
                 }
             }
         }
@@ -669,21 +633,9 @@ fn dangerous_attribute(el: &Element<'_, '_>, tag: &str, name: &str, value: &str)
         let decoded = entities::decode(value);
         return css::check(&decoded, &[]).map(|t| (t.rule, format!("the CSS contains {}", t.what)));
     }
-    let is_single = URL_ATTRIBUTES.contains(&name) || name.ends_with(":href");
-    let is_list = URL_LIST_ATTRIBUTES.contains(&name);
-    let is_srcset = SRCSET_ATTRIBUTES.contains(&name);
-    if !(is_single || is_list || is_srcset) {
-        return None;
-    }
+    let kind = UrlAttribute::of(name)?;
     let decoded = entities::decode(value);
-    let candidates: Vec<&str> = if is_srcset {
-        urls::srcset_urls(&decoded)
-    } else if is_list {
-        decoded.split(|c: char| c.is_ascii_whitespace() || c == ',').filter(|s| !s.is_empty()).collect()
-    } else {
-        vec![&decoded]
-    };
-    for url in candidates {
+    for url in kind.urls(&decoded) {
         match urls::classify(url) {
             UrlKind::Script => {
                 return Some(("javascript-url", "script URLs (javascript:, vbscript:) run script".to_string()));

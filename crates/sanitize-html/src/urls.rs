@@ -11,6 +11,90 @@ const SCRIPT_SCHEMES: &[&str] = &["javascript", "vbscript", "livescript", "mocha
 /// Raster image types allowed in `data:` URLs of image contexts.
 const DATA_IMAGE_TYPES: &[&str] = &["image/png", "image/jpeg", "image/jpg", "image/gif", "image/webp", "image/avif"];
 
+/// Attributes holding one URL.
+const URL_ATTRIBUTES: &[&str] = &[
+    "href",
+    "xlink:href",
+    "src",
+    "action",
+    "formaction",
+    "poster",
+    "background",
+    "cite",
+    "lowsrc",
+    "dynsrc",
+    "data",
+    "codebase",
+    "manifest",
+    "longdesc",
+    "classid",
+    "icon",
+    "profile",
+    "usemap",
+    "xml:base",
+];
+
+/// Attributes holding a list of URLs separated by whitespace (or commas).
+const URL_LIST_ATTRIBUTES: &[&str] = &["ping", "archive"];
+
+/// Attributes holding a `srcset`.
+const SRCSET_ATTRIBUTES: &[&str] = &["srcset", "imagesrcset"];
+
+/// `<link rel>` values for which a raster `data:image/*` URL is kept.
+const ICON_RELS: &[&str] = &["icon", "apple-touch-icon", "apple-touch-icon-precomposed"];
+
+/// How an attribute holds URLs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum UrlAttribute {
+    /// One URL (`href`, `src`, `xlink:href`, any `*:href`, ...).
+    One,
+    /// URLs separated by whitespace or commas (`ping`, `archive`).
+    List,
+    /// A `srcset`.
+    Srcset,
+}
+
+impl UrlAttribute {
+    /// How the attribute `name` (lowercased, with its prefix) holds URLs, if it does.
+    pub(crate) fn of(name: &str) -> Option<Self> {
+        if URL_ATTRIBUTES.contains(&name) || name.ends_with(":href") {
+            Some(UrlAttribute::One)
+        } else if URL_LIST_ATTRIBUTES.contains(&name) {
+            Some(UrlAttribute::List)
+        } else if SRCSET_ATTRIBUTES.contains(&name) {
+            Some(UrlAttribute::Srcset)
+        } else {
+            None
+        }
+    }
+
+    /// The URLs of an (entity-decoded) attribute value.
+    pub(crate) fn urls(self, value: &str) -> Vec<&str> {
+        match self {
+            UrlAttribute::One => vec![value],
+            UrlAttribute::List => {
+                value.split(|c: char| c.is_ascii_whitespace() || c == ',').filter(|s| !s.is_empty()).collect()
+            }
+            UrlAttribute::Srcset => srcset_urls(value),
+        }
+    }
+}
+
+/// Whether a raster `data:image/*` URL is kept in attribute `attr` of element `tag`
+/// (both lowercased): `<img src/srcset>`, `<source srcset>`, SVG `<image href>` (`svg`:
+/// the element is in the SVG namespace), `<link rel=icon href>` (`rel`: the decoded
+/// `rel` value).
+pub(crate) fn data_image_allowed(tag: &str, attr: &str, svg: bool, rel: Option<&str>) -> bool {
+    match (tag, attr) {
+        ("img", "src" | "srcset") | ("source", "srcset") => true,
+        ("image", "href" | "xlink:href") => svg,
+        ("link", "href") => rel.is_some_and(|rel| {
+            rel.split_ascii_whitespace().any(|r| ICON_RELS.iter().any(|icon| r.eq_ignore_ascii_case(icon)))
+        }),
+        _ => false,
+    }
+}
+
 /// What a URL value is, as far as the checks care.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum UrlKind {

@@ -14,7 +14,7 @@ fn run_chunks(chunks: &[&str], policy: &Policy) -> Sanitized {
     }
     let rest = s.finish();
     text += &rest.text;
-    Sanitized { text, findings: rest.findings }
+    Sanitized { text, ..rest }
 }
 
 fn assert_same(input: &str, chunks: &[&str], policy: &Policy, whole: &Sanitized) {

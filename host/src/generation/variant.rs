@@ -84,6 +84,13 @@ pub async fn run(job: VariantJob, events: mpsc::Sender<Event>) {
     }
 }
 
+/// The variant's failure when an output sanitizer blocked its stream or its page: what
+/// was streamed must be discarded, and nothing is stored.
+fn blocked(reason: &str) -> Stop {
+    let message = format!("the output sanitizers blocked this page: {reason}");
+    Stop::Failed(ApiError::new(axum::http::StatusCode::UNPROCESSABLE_ENTITY, "output_blocked", message))
+}
+
 async fn stream(job: &VariantJob, events: &mpsc::Sender<Event>) -> Result<(), Stop> {
     let index = job.index;
     let send = |event: Event| async move { events.send(event).await.map_err(|_| Stop::Gone) };
@@ -106,17 +113,15 @@ async fn stream(job: &VariantJob, events: &mpsc::Sender<Event>) -> Result<(), St
     }
     drop(generation);
     let end = clean.finish().await?;
+    if let Some(reason) = end.blocked {
+        return Err(blocked(&reason));
+    }
     if !end.tail.is_empty() {
         send(Event { name: "variant.chunk", data: json!({ "index": index, "text": end.tail }) }).await?;
     }
     let page = job.output.page(&extract_code(&answer), job.stack).await?;
     if let Some(reason) = page.blocked {
-        let message = format!("the output sanitizers blocked this page: {reason}");
-        return Err(Stop::Failed(ApiError::new(
-            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
-            "output_blocked",
-            message,
-        )));
+        return Err(blocked(&reason));
     }
     let usage_json =
         usage.map(|(prompt, completion)| json!({ "prompt_tokens": prompt, "completion_tokens": completion }));

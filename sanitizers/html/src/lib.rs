@@ -1,7 +1,9 @@
 //! The bundled `html` output sanitizer: neutralises script execution in generated pages.
 //!
 //! A thin component wrapper around [`airlock_sanitize_html`], which holds the logic
-//! (so it is tested and benchmarked natively too).
+//! (so it is tested and benchmarked natively too): the streaming first line, then the
+//! second line on the whole page, which blocks it (fails closed) if a script-capable
+//! construct survived the first.
 //! Options: `mode` (`static` or `app`) and `script-hosts` (comma-separated hosts from
 //! which `<script src>` is kept; replaces the default CDN list).
 
@@ -40,8 +42,11 @@ impl Sanitizer for Html {
     }
 
     fn sanitize(content: String, context: SanitizeContext) -> Result<Verdict, PluginError> {
-        let Sanitized { text, findings } = airlock_sanitize_html::sanitize(&content, &policy(&context)?);
-        Ok(verdict(&content, text, findings.into_iter().map(finding).collect()))
+        let Sanitized { text, findings, blocked } = airlock_sanitize_html::sanitize(&content, &policy(&context)?);
+        Ok(match blocked {
+            Some(reason) => Verdict::Blocked(reason),
+            None => verdict(&content, text, findings.into_iter().map(finding).collect()),
+        })
     }
 
     fn stream(context: SanitizeContext) -> Result<HtmlStream, PluginError> {
@@ -58,8 +63,8 @@ impl SanitizerStream for HtmlStream {
     }
 
     fn finish(self) -> Result<StreamEnd, PluginError> {
-        let Sanitized { text, findings } = self.0.finish();
-        Ok(StreamEnd { tail: text, findings: findings.into_iter().map(finding).collect(), blocked: None })
+        let Sanitized { text, findings, blocked } = self.0.finish();
+        Ok(StreamEnd { tail: text, findings: findings.into_iter().map(finding).collect(), blocked })
     }
 }
 

@@ -9,7 +9,8 @@ use airlock_sanitize_secrets::Redactor;
 /// that order, streamed chunk by chunk and on the whole page, as
 /// `host/src/generation/output.rs` composes the two bundled plugins.
 ///
-/// Oracles: streamed == whole, and a browser's view of the final page (html5ever,
+/// Oracles: the html stage's second line never blocks (see `sanitize_html`),
+/// streamed == whole, and a browser's view of the final page (html5ever,
 /// scripting on) has nothing that runs script. Redaction runs after the html
 /// sanitizer, so it must never change the page's markup structure.
 pub fn output_pipeline(data: &[u8]) {
@@ -19,7 +20,9 @@ pub fn output_pipeline(data: &[u8]) {
     let policy = Policy::new(mode);
     let redactor = Redactor::default();
 
-    let page = redactor.redact(&sanitize(&html, &policy).text).text;
+    let sanitized = sanitize(&html, &policy);
+    assert!(sanitized.blocked.is_none(), "the second line blocked the html stage's output\n input: {html:?}");
+    let page = redactor.redact(&sanitized.text).text;
 
     let mut html_stream = StreamSanitizer::new(&policy);
     let mut secrets_stream = redactor.into_stream();

@@ -45,7 +45,7 @@ impl SanitizerStream for Stream {
 
     fn finish(self) -> Result<StreamEnd, PluginError> {
         let end = self.0.finish();
-        Ok(StreamEnd { tail: end.text + MARK, findings: findings(end.findings), blocked: None })
+        Ok(StreamEnd { tail: end.text + MARK, findings: findings(end.findings), blocked: end.blocked })
     }
 }
 
