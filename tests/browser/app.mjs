@@ -6,31 +6,15 @@
 // SCREENSHOT_PNG is the screenshot to upload: a real-size one (several MB).
 // Exits non-zero, naming the step, when anything is not as it should be. Screenshots
 // of the app are saved in ARTIFACT_DIR.
-import { chromium } from "playwright-core";
+import { check, launch, stepper } from "./harness.mjs";
 import { mkdirSync, readFileSync } from "node:fs";
 
 const [base, artifacts, screenshotPath] = process.argv.slice(2);
 mkdirSync(artifacts, { recursive: true });
 const SCREENSHOT = readFileSync(screenshotPath);
 
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"],
-});
-const step = async (name, run) => {
-  try {
-    await run();
-    console.log(`ok   ${name}`);
-  } catch (error) {
-    console.error(`FAIL ${name}: ${error.message}`);
-    await browser.close();
-    process.exit(1);
-  }
-};
+const browser = await launch();
+const step = stepper(browser);
 
 const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 page.setDefaultTimeout(20_000);

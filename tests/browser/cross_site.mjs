@@ -12,7 +12,7 @@
 // from opaque responses), and the app on its own origin must still work.
 // Exits non-zero, naming the step, when anything is not as it should be.
 import http from "node:http";
-import { chromium } from "playwright-core";
+import { check, launch, stepper } from "./harness.mjs";
 
 const [base] = process.argv.slice(2);
 const port = new URL(base).port;
@@ -23,10 +23,6 @@ const generation = JSON.stringify({
   model: "gpt-4o",
   variants: 1,
 });
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
 
 const escaped = generation.replaceAll("&", "&amp;").replaceAll('"', "&quot;");
 const attackerPage = `<!doctype html><title>cheap LLM</title>
@@ -41,28 +37,8 @@ const attacker = http.createServer((request, response) => {
 await new Promise((listening) => attacker.listen(0, "127.0.0.1", listening));
 const evil = `http://evil.test:${attacker.address().port}`;
 
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--host-resolver-rules=MAP evil.test 127.0.0.1, MAP rebind.attacker.test 127.0.0.1",
-  ],
-});
-const step = async (name, run) => {
-  try {
-    await run();
-    console.log(`ok   ${name}`);
-  } catch (error) {
-    console.error(`FAIL ${name}: ${error.message}`);
-    await browser.close();
-    attacker.close();
-    process.exit(1);
-  }
-};
+const browser = await launch(["--host-resolver-rules=MAP evil.test 127.0.0.1, MAP rebind.attacker.test 127.0.0.1"]);
+const step = stepper(browser, () => attacker.close());
 const page = await browser.newPage();
 page.setDefaultTimeout(20_000);
 const answerTo = (path) => page.waitForResponse((response) => new URL(response.url()).pathname === path);

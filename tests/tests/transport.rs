@@ -145,7 +145,7 @@ async fn a_slowloris_client_is_cut_off_while_others_are_served() {
     let limits = TransportLimits { header_read_timeout_secs: 1, ..TransportLimits::default() };
     let (_upstream, gateway) = limited(limits).await;
     let mut slow = TcpStream::connect(address(&gateway.base)).await.unwrap();
-    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n").await.unwrap();
+    slow.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\n").await.unwrap();
     let started = Instant::now();
     // One header byte every 200 ms: never a whole request.
     let mut closed = false;
@@ -184,7 +184,7 @@ async fn a_stalled_body_gets_a_408() {
     let mut client = TcpStream::connect(address(&gateway.base)).await.unwrap();
     client
         .write_all(
-            b"POST /v1/sanitize HTTP/1.1\r\nHost: x\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"plugin\":",
+            b"POST /v1/sanitize HTTP/1.1\r\nHost: localhost\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"plugin\":",
         )
         .await
         .unwrap();
