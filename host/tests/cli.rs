@@ -219,6 +219,50 @@ fn airlock_in(data: &std::path::Path, args: &[&str]) -> Output {
         .expect("airlock runs")
 }
 
+/// Starts `airlock serve` with `env` and returns what it printed when it refused to
+/// start (within a minute; a server that starts fails the test).
+fn refused_start(env: &[(&str, &str)]) -> String {
+    let data = tempfile::tempdir().expect("temp dir");
+    let mut server = Command::new(env!("CARGO_BIN_EXE_airlock"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
+        .arg(data.path())
+        .env("AIRLOCK_LOG", "warn")
+        .env("AIRLOCK_GATEWAY__ADMIN_LISTEN", "127.0.0.1:0")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("airlock serve");
+    for _ in 0..600 {
+        if let Some(status) = server.try_wait().expect("waiting") {
+            assert!(!status.success());
+            return text(&server.wait_with_output().expect("output").stderr);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    server.kill().expect("kill");
+    panic!("the server started with {env:?}: {}", text(&server.wait_with_output().expect("output").stderr));
+}
+
+#[test]
+fn settings_that_can_never_work_stop_the_start_with_the_fix() {
+    let proxy = refused_start(&[("AIRLOCK_PROVIDERS__OPENAI__BASE_URL", "https://my-proxy.internal/v1")]);
+    assert!(
+        proxy.contains("`providers.openai.base_url` names the host `my-proxy.internal`")
+            && proxy.contains("lists only api.openai.com")
+            && proxy.contains("`openai-compatible`"),
+        "{proxy}"
+    );
+    let hosts = refused_start(&[("AIRLOCK_PROVIDERS__ANTHROPIC__HOSTS", "[\"api.openai.com\"]")]);
+    assert!(hosts.contains("`providers.anthropic.hosts` names the host `api.openai.com`"), "{hosts}");
+    // The `_` of the variable reaches the `openai-compatible` provider's settings.
+    let dashed = refused_start(&[("AIRLOCK_PROVIDERS__OPENAI_COMPATIBLE__BASE_URL", "ftp://llm.example")]);
+    assert!(dashed.contains("`providers.openai-compatible.base_url` = `ftp://llm.example`"), "{dashed}");
+    let typo = refused_start(&[("AIRLOCK_PROVIDRS__OPENAI__API_KEY", "sk-never-printed")]);
+    assert!(typo.contains("`AIRLOCK_PROVIDRS__OPENAI__API_KEY` names no setting"), "{typo}");
+    assert!(typo.contains("`AIRLOCK_PROVIDERS__…`") && !typo.contains("sk-never-printed"), "{typo}");
+}
+
 #[test]
 fn admin_init_prints_the_owner_key_once_and_audit_verify_checks_the_chain() {
     let data = tempfile::tempdir().expect("temp dir");
@@ -329,8 +373,9 @@ fn no_credential_reaches_the_log_in_a_full_flow() {
         .arg(data.path())
         .env("AIRLOCK_LOG", "info,airlock=debug,tower_http=debug")
         .env("AIRLOCK_GATEWAY__ADMIN_LISTEN", "127.0.0.1:0")
-        .env("AIRLOCK_PROVIDERS__OPENAI-COMPATIBLE__API_KEY", UPSTREAM_KEY)
-        .env("AIRLOCK_PROVIDERS__OPENAI-COMPATIBLE__BASE_URL", format!("http://127.0.0.1:{}/v1", upstream.port()))
+        // `_` stands for the `-` of the plugin's name, which a shell cannot export.
+        .env("AIRLOCK_PROVIDERS__OPENAI_COMPATIBLE__API_KEY", UPSTREAM_KEY)
+        .env("AIRLOCK_PROVIDERS__OPENAI_COMPATIBLE__BASE_URL", format!("http://127.0.0.1:{}/v1", upstream.port()))
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()

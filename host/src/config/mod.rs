@@ -2,7 +2,8 @@
 //! variables, then command-line flags — each layer overriding the one before.
 //!
 //! Nested keys use `__` in environment variables:
-//! `AIRLOCK_SANITIZERS__HTML__OPTIONS__MODE=app` sets `sanitizers.html.options.mode`.
+//! `AIRLOCK_SANITIZERS__HTML__OPTIONS__MODE=app` sets `sanitizers.html.options.mode`,
+//! and `_` in a plugin's name stands for `-` (see [`env`]).
 //! Every field, with its default, is listed in README.md.
 
 use std::collections::BTreeMap;
@@ -11,9 +12,10 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use figment::Figment;
-use figment::providers::{Env, Format, Serialized, Toml};
+use figment::providers::{Format, Serialized, Toml};
 use serde::{Deserialize, Serialize};
 
+mod env;
 mod gateway;
 mod observability;
 mod transport;
@@ -198,8 +200,9 @@ pub struct SanitizerConfig {
 ///
 /// Which hosts it may reach: `hosts` when given; otherwise, for a bundled provider, the
 /// hosts its manifest lists, and for any other provider none. The host of `base_url`
-/// is always added. Either way only hosts the manifest also lists are reachable (a
-/// manifest listing `*`, like `openai-compatible`'s, accepts the operator's choice).
+/// is always added. A host in `base_url`, `hosts` or `local_hosts` that the manifest
+/// does not list stops the load (it could never be reached): settings never widen a
+/// plugin's manifest (one listing `*`, like `openai-compatible`'s, takes any host).
 #[derive(Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ProviderConfig {
@@ -316,12 +319,8 @@ impl Config {
             anyhow::ensure!(file.is_file(), "the config file {} does not exist", file.display());
             figment = figment.merge(Toml::file(file));
         }
-        let env = Env::prefixed("AIRLOCK_").split("__").filter(|key| {
-            // The key keeps the variable's case here (`GATEWAY.ADMIN_LISTEN`).
-            let top = key.as_str().split('.').next().unwrap_or_default();
-            KEYS.iter().any(|known| known.eq_ignore_ascii_case(top))
-        });
-        figment.merge(env).merge(overrides).extract().context("reading the configuration")
+        env::check_names(std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()))?;
+        figment.merge(env::layer()).merge(overrides).extract().context("reading the configuration")
     }
 
     /// The settings for the sanitizer called `name`.
@@ -335,22 +334,45 @@ impl Config {
     ///
     /// # Errors
     ///
-    /// When `base_url` is not an http(s) URL with a host.
+    /// When `base_url` is not an http(s) URL with a host, or a configured host is one
+    /// the manifest does not list.
     pub fn provider_settings(&self, manifest: &ProviderManifest, bundled: bool) -> anyhow::Result<ProviderSettings> {
         let config = self.providers.get(&manifest.name).cloned().unwrap_or_default();
         // Local entries first: where one names the same host and port as another, the
         // local one decides.
+        let name = &manifest.name;
+        let unlisted = |setting: &str, host: &AllowedHost| -> anyhow::Result<()> {
+            anyhow::ensure!(
+                host.listed_in(&manifest.hosts),
+                "`providers.{name}.{setting}` names the host `{}`, which the `{name}` plugin may never reach: \
+                 its manifest lists only {}, and settings cannot widen a plugin's manifest. For a proxy or \
+                 another server that speaks the same API, configure `openai-compatible` (it may reach any host \
+                 the operator names) or install a plugin whose manifest lists that host",
+                host.host(),
+                manifest.hosts.join(", ")
+            );
+            Ok(())
+        };
         let mut hosts: Vec<AllowedHost> = config.local_hosts.into_iter().map(AllowedHost::into_local).collect();
-        hosts.extend(match config.hosts {
-            Some(hosts) => hosts,
-            None if bundled => {
-                manifest.hosts.iter().filter(|host| *host != "*").filter_map(|h| h.parse().ok()).collect()
+        for host in &hosts {
+            unlisted("local_hosts", host)?;
+        }
+        match config.hosts {
+            Some(configured) => {
+                for host in &configured {
+                    unlisted("hosts", host)?;
+                }
+                hosts.extend(configured);
             }
-            None => Vec::new(),
-        });
+            None if bundled => {
+                hosts.extend(manifest.hosts.iter().filter(|host| *host != "*").filter_map(|h| h.parse().ok()));
+            }
+            None => {}
+        }
         if let Some(base_url) = &config.base_url {
-            let host = base_url_host(base_url)
-                .with_context(|| format!("`providers.{}.base_url` = `{base_url}`", manifest.name))?;
+            let host =
+                base_url_host(base_url).with_context(|| format!("`providers.{name}.base_url` = `{base_url}`"))?;
+            unlisted("base_url", &host)?;
             hosts.push(host);
         }
         let credential_hosts = config.credential_hosts.unwrap_or_else(|| hosts.clone());

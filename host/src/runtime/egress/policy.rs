@@ -80,6 +80,12 @@ impl From<AllowedHost> for String {
 }
 
 impl AllowedHost {
+    /// Whether a manifest with `manifest_hosts` lets its plugin reach this host: it
+    /// lists the name, or `*`.
+    pub fn listed_in(&self, manifest_hosts: &[String]) -> bool {
+        manifest_hosts.iter().any(|listed| listed == "*" || listed.eq_ignore_ascii_case(&self.host))
+    }
+
     /// The same entry, exempt from the address check (the operator's `local_hosts`).
     #[must_use]
     pub fn into_local(mut self) -> Self {
@@ -183,12 +189,7 @@ pub struct EgressPolicy {
 impl EgressPolicy {
     /// The operator's hosts that the manifest also lists (by host name).
     pub fn new(manifest_hosts: &[String], operator_hosts: &[AllowedHost]) -> Self {
-        let any = manifest_hosts.iter().any(|listed| listed == "*");
-        let allowed = operator_hosts
-            .iter()
-            .filter(|allowed| any || manifest_hosts.iter().any(|listed| listed.eq_ignore_ascii_case(&allowed.host)))
-            .cloned()
-            .collect();
+        let allowed = operator_hosts.iter().filter(|allowed| allowed.listed_in(manifest_hosts)).cloned().collect();
         Self { allowed }
     }
 
