@@ -87,6 +87,33 @@ async fn openai_compatible_reaches_a_local_plain_http_server_at_the_configured_b
     assert_eq!(upstream.requests()[1].path_and_query, "/v1/models");
 }
 
+/// The end of the body, as each vendor's SDK reads it: a stream whose last event lacks
+/// its closing blank line is a whole answer; one cut in the middle of a line before the
+/// answer finished is an error, never a short success.
+#[tokio::test]
+async fn every_provider_reads_the_end_of_a_stream_as_the_vendors_sdks_do() {
+    for (vendor, name, host) in [
+        (Vendor::OpenAi, "openai", "api.openai.com"),
+        (Vendor::Anthropic, "anthropic", "api.anthropic.com"),
+        (Vendor::Gemini, "gemini", "generativelanguage.googleapis.com"),
+    ] {
+        let ca = TestCa::for_hosts(&[host]);
+        let (_upstream, gateway) = vendor_setup(&ca, vendor, name, host).await;
+        let whole = gateway.generate(name, screenshot_request("fake-unterminated"), None).await;
+        assert_eq!(whole.status, 200, "{name}: {whole:?}");
+        assert!(whole.event("error").is_none(), "{name}: {whole:?}");
+        assert_eq!(whole.text(), answer_chunks().concat(), "{name}");
+        assert!(whole.event("done").is_some(), "{name}: {whole:?}");
+
+        let cut = gateway.generate(name, screenshot_request("fake-cut-line"), None).await;
+        let error = cut.event("error").unwrap_or_else(|| panic!("{name}: {cut:?}"));
+        assert_eq!(error["error"]["type"], "upstream_error", "{name}: {error}");
+        let message = error["error"]["message"].as_str().unwrap_or_default();
+        assert!(message.contains("cut before the answer finished"), "{name}: {message}");
+        assert!(cut.event("done").is_none(), "{name}: {cut:?}");
+    }
+}
+
 #[tokio::test]
 async fn upstream_errors_keep_their_meaning() {
     let ca = TestCa::new();

@@ -42,6 +42,13 @@ pub enum Behaviour {
     Malformed,
     /// `fake-reset`: two chunks, then the connection is cut.
     Reset,
+    /// `fake-unterminated`: the whole answer, but the body ends right after the last
+    /// event's last line, without the blank line that closes it (vendors' SDKs accept
+    /// that as a complete stream).
+    Unterminated,
+    /// `fake-cut-line`: two chunks, then half a line, then a clean end-of-body: an
+    /// answer cut short without a connection error.
+    CutLine,
     /// `fake-huge`: a body of 100 MiB.
     Huge,
     /// `fake-hang`: never answers.
@@ -60,6 +67,8 @@ impl Behaviour {
             "fake-500" => Behaviour::ServerError,
             "fake-malformed" => Behaviour::Malformed,
             "fake-reset" => Behaviour::Reset,
+            "fake-unterminated" => Behaviour::Unterminated,
+            "fake-cut-line" => Behaviour::CutLine,
             "fake-huge" => Behaviour::Huge,
             "fake-hang" => Behaviour::Hang,
             "fake-slow" => Behaviour::Slow,
@@ -180,6 +189,19 @@ impl Upstream {
             Behaviour::Malformed => {
                 let mut events: Vec<Result<String, std::io::Error>> = events.into_iter().take(2).map(Ok).collect();
                 events.push(Ok(malformed.to_owned()));
+                sse(events)
+            }
+            Behaviour::Unterminated => {
+                let mut events = events;
+                if let Some(last) = events.last_mut() {
+                    last.truncate(last.trim_end_matches(['\r', '\n']).len());
+                    last.push('\n');
+                }
+                sse(events.into_iter().map(Ok).collect())
+            }
+            Behaviour::CutLine => {
+                let mut events: Vec<Result<String, std::io::Error>> = events.into_iter().take(4).map(Ok).collect();
+                events.push(Ok(malformed.trim_end().chars().take(12).collect()));
                 sse(events)
             }
             Behaviour::Reset => {

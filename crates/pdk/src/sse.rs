@@ -62,9 +62,19 @@ impl SseParser {
         self.ready.pop_front()
     }
 
-    /// Bytes held that do not form a complete event yet (an unterminated stream).
-    pub fn has_partial_event(&self) -> bool {
-        !self.line.is_empty() || self.has_data
+    /// Ends the stream (the body is over). An event whose lines all ended but whose
+    /// closing blank line never came (`data: {...}\n` then end-of-body) is complete and
+    /// becomes ready, so no event that arrived whole is lost. Returns whether half a
+    /// line was left, i.e. the connection was cut in the middle of one; that line is
+    /// dropped, never decoded.
+    pub fn end(&mut self) -> bool {
+        let cut = !self.line.is_empty();
+        self.line.clear();
+        if self.has_data {
+            self.ready.push_back(std::mem::take(&mut self.current));
+            self.has_data = false;
+        }
+        cut
     }
 
     fn line_ended(&mut self, line: &[u8]) {
@@ -128,6 +138,22 @@ mod tests {
     }
 
     #[test]
+    fn the_end_of_the_body_completes_an_event_whose_lines_ended() {
+        let mut parser = SseParser::new();
+        parser.push(b"event: message_stop\r\ndata: {\"type\":\"message_stop\"}\r\n");
+        assert_eq!(parser.next_event(), None, "no blank line yet");
+        assert!(!parser.end(), "no line was cut");
+        assert_eq!(parser.next_event(), Some(event("message_stop", "{\"type\":\"message_stop\"}")));
+
+        let mut cut = SseParser::new();
+        cut.push(b"data: {\"a\":1}\n\ndata: {\"b\"");
+        assert!(cut.end(), "half a line was left");
+        assert_eq!(cut.next_event(), Some(event("", "{\"a\":1}")));
+        assert_eq!(cut.next_event(), None, "the cut line is dropped");
+        assert!(!SseParser::new().end());
+    }
+
+    #[test]
     fn openai_style_stream() {
         let stream = b"data: {\"a\":1}\n\ndata: {\"b\":2}\n\ndata: [DONE]\n\n";
         assert_eq!(events(&[stream]), [event("", "{\"a\":1}"), event("", "{\"b\":2}"), event("", "[DONE]")]);
@@ -161,9 +187,9 @@ mod tests {
         let mut parser = SseParser::new();
         parser.push(b"data: partial");
         assert_eq!(parser.next_event(), None);
-        assert!(parser.has_partial_event());
         parser.push(b"\n\n");
         assert_eq!(parser.next_event(), Some(event("", "partial")));
-        assert!(!parser.has_partial_event());
+        assert!(!parser.end());
+        assert_eq!(parser.next_event(), None);
     }
 }

@@ -43,7 +43,15 @@ pub fn start<D: EventDecoder>(mut response: Response, decoder: D) -> Result<SseG
         let body = response.body.read_to_end(ERROR_BODY_LIMIT).unwrap_or_default();
         return Err(upstream(response.status, error_message(response.status, &body, response.header("retry-after"))));
     }
-    Ok(SseGeneration { response, parser: SseParser::new(), decoder, pending: VecDeque::new(), ended: false })
+    Ok(SseGeneration {
+        response,
+        parser: SseParser::new(),
+        decoder,
+        pending: VecDeque::new(),
+        finished: false,
+        body_over: false,
+        ended: false,
+    })
 }
 
 /// The vendor's error message from an error body (`{"error": {"message": ...}}` and
@@ -72,6 +80,10 @@ pub struct SseGeneration<D> {
     parser: SseParser,
     decoder: D,
     pending: VecDeque<Chunk>,
+    /// A `finished` chunk was decoded: the answer is whole.
+    finished: bool,
+    /// The body has ended; what the parser still holds is decoded, then the stream ends.
+    body_over: bool,
     ended: bool,
 }
 
@@ -85,24 +97,31 @@ impl<D: EventDecoder> Generation for SseGeneration<D> {
                 return Ok(None);
             }
             if let Some(event) = self.parser.next_event() {
-                match self.decoder.decode(&event)? {
-                    Decoded::Chunks(chunks) => self.pending.extend(chunks),
-                    Decoded::End(chunks) => {
-                        self.pending.extend(chunks);
-                        self.ended = true;
-                    }
-                }
+                let (chunks, end) = match self.decoder.decode(&event)? {
+                    Decoded::Chunks(chunks) => (chunks, false),
+                    Decoded::End(chunks) => (chunks, true),
+                };
+                self.finished |= chunks.iter().any(|chunk| matches!(chunk, Chunk::Finished(_)));
+                self.pending.extend(chunks);
+                self.ended = end;
+                continue;
+            }
+            if self.body_over {
+                self.ended = true;
                 continue;
             }
             match self.response.body.read()? {
                 Some(bytes) => self.parser.push(&bytes),
                 None => {
-                    // A stream that ends without its end marker: the vendor's own
-                    // end-of-stream, or a cut connection with half an event.
-                    if self.parser.has_partial_event() {
-                        return Err(upstream(502, "the upstream's stream ended in the middle of an event".into()));
+                    // The body is over, with or without the vendor's end marker. As in
+                    // the vendors' SDKs, that ends the stream; an event whose lines all
+                    // arrived still counts. Half a line means a cut connection, which
+                    // is an error only if the answer had not finished (SDKs would end
+                    // silently with a truncated answer).
+                    if self.parser.end() && !self.finished {
+                        return Err(upstream(502, "the upstream's stream was cut before the answer finished".into()));
                     }
-                    self.ended = true;
+                    self.body_over = true;
                 }
             }
         }
