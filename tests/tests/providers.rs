@@ -8,9 +8,9 @@ use std::path::PathBuf;
 
 use airlock::config::ProviderConfig;
 use airlock::runtime::EgressLimits;
-use airlock_fake_upstream::{FakeUpstream, TestCa, Vendor, answer_chunks};
+use airlock_fake_upstream::{FakeUpstream, REFUSAL, TestCa, Vendor, answer_chunks, reasoning_chunks};
 use airlock_tests::guests;
-use common::{Gateway, KEY, image_base64, screenshot_request, start, vendor_setup};
+use common::{Gateway, KEY, image_base64, parse_events, screenshot_request, start, vendor_setup};
 use serde_json::{Value, json};
 
 #[tokio::test]
@@ -92,11 +92,7 @@ async fn openai_compatible_reaches_a_local_plain_http_server_at_the_configured_b
 /// answer finished is an error, never a short success.
 #[tokio::test]
 async fn every_provider_reads_the_end_of_a_stream_as_the_vendors_sdks_do() {
-    for (vendor, name, host) in [
-        (Vendor::OpenAi, "openai", "api.openai.com"),
-        (Vendor::Anthropic, "anthropic", "api.anthropic.com"),
-        (Vendor::Gemini, "gemini", "generativelanguage.googleapis.com"),
-    ] {
+    for (vendor, name, host) in VENDORS {
         let ca = TestCa::for_hosts(&[host]);
         let (_upstream, gateway) = vendor_setup(&ca, vendor, name, host).await;
         let whole = gateway.generate(name, screenshot_request("fake-unterminated"), None).await;
@@ -111,6 +107,138 @@ async fn every_provider_reads_the_end_of_a_stream_as_the_vendors_sdks_do() {
         let message = error["error"]["message"].as_str().unwrap_or_default();
         assert!(message.contains("cut before the answer finished"), "{name}: {message}");
         assert!(cut.event("done").is_none(), "{name}: {cut:?}");
+    }
+}
+
+/// The three vendors' fake APIs: vendor, bundled provider, real host.
+const VENDORS: [(Vendor, &str, &str); 3] = [
+    (Vendor::OpenAi, "openai", "api.openai.com"),
+    (Vendor::Anthropic, "anthropic", "api.anthropic.com"),
+    (Vendor::Gemini, "gemini", "generativelanguage.googleapis.com"),
+];
+
+/// The three ways in, with a tenant's key: the provider route's stream,
+/// `/v1/chat/completions` and the screenshot flow, each for `provider`'s model `model`.
+struct Routes {
+    _upstream: FakeUpstream,
+    gateway: Gateway,
+    provider: &'static str,
+    key: String,
+}
+
+impl Routes {
+    /// `provider` against its vendor's fake API, with an owner and a tenant key.
+    async fn start(vendor: Vendor, provider: &'static str, host: &str) -> Self {
+        let ca = TestCa::for_hosts(&[host]);
+        let (upstream, gateway) =
+            common::vendor_setup_with(&ca, vendor, provider, host, common::make_owner, |_| {}).await;
+        let key = common::tenant_key(&gateway, "acme").await;
+        Routes { _upstream: upstream, gateway, provider, key }
+    }
+
+    /// The provider route's answer: its status, and its events or its error.
+    async fn stream(&self, model: &str) -> (u16, Vec<(String, Value)>, Value) {
+        let path = format!("/v1/providers/{}/generate", self.provider);
+        let (status, text) = self.gateway.post_json(&path, Some(&self.key), &screenshot_request(model)).await;
+        if status == 200 {
+            (status, parse_events(&text), Value::Null)
+        } else {
+            (status, Vec::new(), serde_json::from_str(&text).unwrap_or_else(|_| panic!("JSON: {text}")))
+        }
+    }
+
+    async fn chat(&self, model: &str) -> (u16, Value) {
+        let body = json!({
+            "model": format!("{}/{model}", self.provider),
+            "messages": [{ "role": "user", "content": "Build a page with one heading." }],
+        });
+        let (status, text) = self.gateway.post_json("/v1/chat/completions", Some(&self.key), &body).await;
+        (status, serde_json::from_str(&text).unwrap_or_else(|_| panic!("{}: JSON: {text}", self.provider)))
+    }
+
+    /// The screenshot flow's events for one variant.
+    async fn screenshot(&self, model: &str) -> Vec<(String, Value)> {
+        let body = json!({
+            "images": [{ "data": format!("data:image/png;base64,{}", image_base64()) }],
+            "stack": "html_tailwind", "provider": self.provider, "model": model, "variants": 1,
+        });
+        let (status, text) = self.gateway.post_json("/v1/generations", Some(&self.key), &body).await;
+        assert_eq!(status, 200, "{}: {text}", self.provider);
+        parse_events(&text)
+    }
+}
+
+fn event<'a>(events: &'a [(String, Value)], name: &str) -> Option<&'a Value> {
+    events.iter().find(|(n, _)| n == name).map(|(_, data)| data)
+}
+
+/// A thinking model's reasoning, in each vendor's own format, never becomes answer
+/// text: the provider route forwards it as `reasoning` events; the screenshot flow and
+/// `/v1/chat/completions` (whose output sanitizers see only the answer) leave it out.
+#[tokio::test]
+async fn every_provider_keeps_a_thinking_models_reasoning_out_of_the_answer() {
+    let (page, reasoning) = (answer_chunks().concat(), reasoning_chunks().concat());
+    for (vendor, name, host) in VENDORS {
+        let routes = Routes::start(vendor, name, host).await;
+        let (status, events, error) = routes.stream("fake-thinking").await;
+        assert_eq!(status, 200, "{name}: {error}");
+        let texts = |kind: &str| -> String {
+            events.iter().filter(|(event, _)| event == kind).filter_map(|(_, data)| data["text"].as_str()).collect()
+        };
+        assert_eq!(texts("chunk"), page, "{name}: {events:?}");
+        assert_eq!(texts("reasoning"), reasoning, "{name}: {events:?}");
+
+        let (status, completion) = routes.chat("fake-thinking").await;
+        assert_eq!(status, 200, "{name}: {completion}");
+        assert_eq!(completion["choices"][0]["message"]["content"], page, "{name}: {completion}");
+        assert!(!completion.to_string().contains(reasoning_chunks()[0]), "{name}: {completion}");
+
+        let events = routes.screenshot("fake-thinking").await;
+        let completed = event(&events, "variant.completed").unwrap_or_else(|| panic!("{name}: {events:?}"));
+        assert_eq!(completed["code"], page, "{name}");
+        assert!(!format!("{events:?}").contains(reasoning_chunks()[0]), "{name}: {events:?}");
+    }
+}
+
+/// A refusal (OpenAI `delta.refusal`, Anthropic `stop_reason: refusal`, Gemini
+/// `promptFeedback.blockReason`) and a safety stop after part of an answer (OpenAI
+/// `content_filter`, Gemini `finishReason: SAFETY`) are never an empty or short success:
+/// every route answers the typed error `model_refused` with the vendor's reason.
+#[tokio::test]
+async fn every_provider_reports_a_refusal_as_a_typed_error_with_the_vendors_reason() {
+    let reasons = [("refusal", "content_filter"), ("refusal", "refusal"), ("PROHIBITED_CONTENT", "SAFETY")];
+    for ((vendor, name, host), (refused, filtered)) in VENDORS.into_iter().zip(reasons) {
+        let routes = Routes::start(vendor, name, host).await;
+        for (model, reason) in [("fake-refusal", refused), ("fake-filtered", filtered)] {
+            let check = |route: &str, error: &Value| {
+                assert_eq!(error["type"], "model_refused", "{name} {model} {route}: {error}");
+                let message = error["message"].as_str().unwrap_or_default();
+                assert!(
+                    message.contains(&format!("declined to answer ({reason})")),
+                    "{name} {model} {route}: {message}"
+                );
+                if vendor == Vendor::OpenAi && model == "fake-refusal" {
+                    assert!(message.contains(REFUSAL), "the model's own words: {message}");
+                }
+            };
+            match routes.stream(model).await {
+                (200, events, _) => {
+                    check("provider stream", &event(&events, "error").unwrap_or_else(|| panic!("{events:?}"))["error"]);
+                    assert!(event(&events, "done").is_none(), "{name} {model}: {events:?}");
+                }
+                (status, _, error) => {
+                    assert_eq!(status, 422, "{name} {model}: {error}");
+                    check("provider route", &error["error"]);
+                }
+            }
+            let (status, body) = routes.chat(model).await;
+            assert_eq!(status, 422, "{name} {model}: {body}");
+            check("chat completions", &body["error"]);
+            let events = routes.screenshot(model).await;
+            let failed = event(&events, "variant.failed").unwrap_or_else(|| panic!("{name} {model}: {events:?}"));
+            check("screenshot flow", &failed["error"]);
+            assert!(event(&events, "variant.completed").is_none(), "{name} {model}: {events:?}");
+        }
     }
 }
 

@@ -23,7 +23,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub use ca::TestCa;
-pub use vendor::{Behaviour, Vendor, answer_chunks, answer_for, update_chunks, xss_chunks};
+pub use vendor::{Behaviour, REFUSAL, Vendor, answer_chunks, answer_for, reasoning_chunks, update_chunks, xss_chunks};
 
 /// One request the fake upstream received.
 #[derive(Debug, Clone)]

@@ -56,6 +56,19 @@ pub enum Behaviour {
     /// `fake-slow`: the answer's chunks over and over, 50 ms apart, for 30 s; a client
     /// that goes away before the end is counted ([`crate::FakeUpstream::abandoned`]).
     Slow,
+    /// `fake-thinking`: a thinking model: [`reasoning_chunks`] in the vendor's reasoning
+    /// format (OpenAI-compatible `reasoning_content` and `reasoning` deltas, Anthropic
+    /// `thinking` and `redacted_thinking` blocks with a signature, Gemini `thought`
+    /// parts), then the answer.
+    Thinking,
+    /// `fake-refusal`: the model declines at once: OpenAI `delta.refusal` text
+    /// ([`REFUSAL`]), Anthropic `stop_reason: refusal`, Gemini
+    /// `promptFeedback.blockReason: PROHIBITED_CONTENT` with no candidates.
+    Refusal,
+    /// `fake-filtered`: part of the answer, then the vendor's safety stop: OpenAI
+    /// `finish_reason: content_filter`, Anthropic `stop_reason: refusal`, Gemini
+    /// `finishReason: SAFETY`.
+    Filtered,
 }
 
 impl Behaviour {
@@ -72,6 +85,9 @@ impl Behaviour {
             "fake-huge" => Behaviour::Huge,
             "fake-hang" => Behaviour::Hang,
             "fake-slow" => Behaviour::Slow,
+            "fake-thinking" => Behaviour::Thinking,
+            "fake-refusal" => Behaviour::Refusal,
+            "fake-filtered" => Behaviour::Filtered,
             _ => Behaviour::Answer,
         }
     }
@@ -105,6 +121,14 @@ pub fn xss_chunks() -> &'static [&'static str] {
         "</body></html>\n```\nDone.",
     ]
 }
+
+/// The reasoning `fake-thinking` streams before its answer.
+pub fn reasoning_chunks() -> &'static [&'static str] {
+    &["The screenshot shows one heading. ", "A single <h1> on a padded body will do."]
+}
+
+/// What `fake-refusal` says, in OpenAI's `delta.refusal` (in two deltas).
+pub const REFUSAL: &str = "I can't help with that request.";
 
 /// The answer every vendor streams, chunk by chunk.
 pub fn answer_chunks() -> &'static [&'static str] {
@@ -182,7 +206,9 @@ impl Upstream {
     /// Answers per `behaviour`, with `events` as the successful stream.
     async fn respond(&self, behaviour: Behaviour, events: Vec<String>, malformed: &str) -> Response {
         match behaviour {
-            Behaviour::Answer => sse(events.into_iter().map(Ok).collect()),
+            Behaviour::Answer | Behaviour::Thinking | Behaviour::Refusal | Behaviour::Filtered => {
+                sse(events.into_iter().map(Ok).collect())
+            }
             Behaviour::Unauthorized => self.error(StatusCode::UNAUTHORIZED, "Incorrect API key provided"),
             Behaviour::RateLimited => self.error(StatusCode::TOO_MANY_REQUESTS, "Rate limit reached"),
             Behaviour::ServerError => self.error(StatusCode::INTERNAL_SERVER_ERROR, "The server had an error"),
@@ -297,10 +323,26 @@ async fn openai(State(upstream): State<Upstream>, request: Request) -> Response 
             "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }],
         }))
     };
-    let answer = answer_for(&model, &String::from_utf8_lossy(&recorded.body));
+    let behaviour = Behaviour::of(&model);
+    let answer = match behaviour {
+        Behaviour::Refusal => &[],
+        Behaviour::Filtered => &answer_chunks()[..2],
+        _ => answer_for(&model, &String::from_utf8_lossy(&recorded.body)),
+    };
     let mut events = vec![chunk(json!({ "role": "assistant", "content": "" }), Value::Null)];
+    if behaviour == Behaviour::Thinking {
+        // DeepSeek and vLLM send `reasoning_content`, OpenRouter and Ollama `reasoning`.
+        let [first, second] = reasoning_chunks() else { unreachable!("two reasoning chunks") };
+        events.push(chunk(json!({ "content": null, "reasoning_content": first }), Value::Null));
+        events.push(chunk(json!({ "content": null, "reasoning": second }), Value::Null));
+    }
+    if behaviour == Behaviour::Refusal {
+        let (first, second) = REFUSAL.split_at(12);
+        events.extend([first, second].map(|part| chunk(json!({ "content": null, "refusal": part }), Value::Null)));
+    }
     events.extend(answer.iter().map(|text| chunk(json!({ "content": text }), Value::Null)));
-    events.push(chunk(json!({}), json!("stop")));
+    let finish = if behaviour == Behaviour::Filtered { "content_filter" } else { "stop" };
+    events.push(chunk(json!({}), json!(finish)));
     events.push(data(&json!({
         "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": model, "choices": [],
         "usage": { "prompt_tokens": 42, "completion_tokens": answer.len(), "total_tokens": 42 + answer.len() },
@@ -329,29 +371,53 @@ async fn anthropic(State(upstream): State<Upstream>, request: Request) -> Respon
     let body = recorded.json();
     let model = body["model"].as_str().unwrap_or_default().to_owned();
     let event = |name: &str, value: Value| format!("event: {name}\ndata: {value}\n\n");
+    let behaviour = Behaviour::of(&model);
+    let block_start = |index: usize, block: Value| {
+        event("content_block_start", json!({ "type": "content_block_start", "index": index, "content_block": block }))
+    };
+    let block_delta = |index: usize, delta: Value| {
+        event("content_block_delta", json!({ "type": "content_block_delta", "index": index, "delta": delta }))
+    };
+    let block_stop =
+        |index: usize| event("content_block_stop", json!({ "type": "content_block_stop", "index": index }));
     let mut events = vec![
         event(
             "message_start",
             json!({ "type": "message_start", "message": { "id": "msg_fake", "type": "message", "role": "assistant",
                 "model": model, "content": [], "stop_reason": null, "usage": { "input_tokens": 42, "output_tokens": 1 } } }),
         ),
-        event(
-            "content_block_start",
-            json!({ "type": "content_block_start", "index": 0, "content_block": { "type": "text", "text": "" } }),
-        ),
         event("ping", json!({ "type": "ping" })),
     ];
-    let answer = answer_for(&model, &String::from_utf8_lossy(&recorded.body));
-    events.extend(answer.iter().map(|text| {
-        event(
-            "content_block_delta",
-            json!({ "type": "content_block_delta", "index": 0, "delta": { "type": "text_delta", "text": text } }),
-        )
-    }));
-    events.push(event("content_block_stop", json!({ "type": "content_block_stop", "index": 0 })));
+    let mut text_block = 0;
+    if behaviour == Behaviour::Thinking {
+        events.push(block_start(0, json!({ "type": "thinking", "thinking": "" })));
+        events.extend(
+            reasoning_chunks().iter().map(|r| block_delta(0, json!({ "type": "thinking_delta", "thinking": r }))),
+        );
+        events.push(block_delta(
+            0,
+            json!({ "type": "signature_delta", "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds" }),
+        ));
+        events.push(block_stop(0));
+        events.push(block_start(1, json!({ "type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP" })));
+        events.push(block_stop(1));
+        text_block = 2;
+    }
+    let answer = match behaviour {
+        Behaviour::Refusal => &[],
+        Behaviour::Filtered => &answer_chunks()[..2],
+        _ => answer_for(&model, &String::from_utf8_lossy(&recorded.body)),
+    };
+    if behaviour != Behaviour::Refusal {
+        events.push(block_start(text_block, json!({ "type": "text", "text": "" })));
+        events.extend(answer.iter().map(|text| block_delta(text_block, json!({ "type": "text_delta", "text": text }))));
+        events.push(block_stop(text_block));
+    }
+    let stop_reason =
+        if matches!(behaviour, Behaviour::Refusal | Behaviour::Filtered) { "refusal" } else { "end_turn" };
     events.push(event(
         "message_delta",
-        json!({ "type": "message_delta", "delta": { "stop_reason": "end_turn", "stop_sequence": null },
+        json!({ "type": "message_delta", "delta": { "stop_reason": stop_reason, "stop_sequence": null },
             "usage": { "output_tokens": answer.len() } }),
     ));
     events.push(event("message_stop", json!({ "type": "message_stop" })));
@@ -375,22 +441,42 @@ async fn gemini(
     if !query.iter().any(|(name, value)| name == "alt" && value == "sse") {
         return upstream.error(StatusCode::BAD_REQUEST, "this fake only streams with alt=sse");
     }
-    let answer = answer_for(model, &String::from_utf8_lossy(&recorded.body));
-    let total = answer.len();
-    let events = answer
-        .iter()
-        .enumerate()
-        .map(|(index, text)| {
-            let mut candidate = json!({ "content": { "parts": [{ "text": text }], "role": "model" }, "index": 0 });
-            if index + 1 == total {
-                candidate["finishReason"] = json!("STOP");
-            }
-            data(&json!({
-                "candidates": [candidate],
-                "usageMetadata": { "promptTokenCount": 42, "candidatesTokenCount": index + 1, "totalTokenCount": 43 + index },
+    let behaviour = Behaviour::of(model);
+    let usage =
+        |count: usize| json!({ "promptTokenCount": 42, "candidatesTokenCount": count, "totalTokenCount": 42 + count });
+    let event = |part: Value, finish: Option<&str>, count: usize| {
+        let mut candidate = json!({ "content": { "parts": [part], "role": "model" }, "index": 0 });
+        if let Some(finish) = finish {
+            candidate["finishReason"] = json!(finish);
+        }
+        data(&json!({ "candidates": [candidate], "usageMetadata": usage(count), "modelVersion": model }))
+    };
+    let mut events = Vec::new();
+    if behaviour == Behaviour::Thinking {
+        events.extend(reasoning_chunks().iter().map(|r| event(json!({ "text": r, "thought": true }), None, 0)));
+    }
+    let answer = match behaviour {
+        Behaviour::Refusal => {
+            // The prompt itself was blocked: feedback and usage, no candidates.
+            events.push(data(&json!({
+                "promptFeedback": { "blockReason": "PROHIBITED_CONTENT" },
+                "usageMetadata": { "promptTokenCount": 42, "totalTokenCount": 42 },
                 "modelVersion": model,
-            }))
-        })
-        .collect();
+            })));
+            &[]
+        }
+        Behaviour::Filtered => &answer_chunks()[..2],
+        _ => answer_for(model, &String::from_utf8_lossy(&recorded.body)),
+    };
+    let total = answer.len();
+    for (index, text) in answer.iter().enumerate() {
+        let finish = (index + 1 == total && behaviour != Behaviour::Filtered).then_some("STOP");
+        events.push(event(json!({ "text": text }), finish, index + 1));
+    }
+    if behaviour == Behaviour::Filtered {
+        let candidate = json!({ "finishReason": "SAFETY", "index": 0, "safetyRatings": [
+            { "category": "HARM_CATEGORY_DANGEROUS_CONTENT", "probability": "HIGH", "blocked": true } ] });
+        events.push(data(&json!({ "candidates": [candidate], "usageMetadata": usage(total), "modelVersion": model })));
+    }
     upstream.respond(Behaviour::of(model), events, "data: {\"candidates\": [\n\n").await
 }

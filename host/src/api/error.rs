@@ -78,6 +78,7 @@ impl From<CallError> for ApiError {
         let (status, kind) = match &error.failure {
             Failure::Reported(Reported::InvalidRequest(_)) => (StatusCode::BAD_REQUEST, "invalid_request"),
             Failure::Reported(Reported::Denied(_)) => (StatusCode::FORBIDDEN, "plugin_denied"),
+            Failure::Reported(Reported::Refused { .. }) => (StatusCode::UNPROCESSABLE_ENTITY, "model_refused"),
             Failure::Reported(Reported::Upstream { status, .. }) => (upstream_status(*status), "upstream_error"),
             Failure::Egress(Refusal::Denied(_)) => (StatusCode::FORBIDDEN, "egress_denied"),
             Failure::Egress(Refusal::RequestTooLarge { .. }) => {

@@ -2,7 +2,8 @@
 //! events; `GET /v1/providers` lists the providers, `GET /v1/providers/{name}/models`
 //! one provider's models.
 //!
-//! The stream's events: `chunk` (`{"text"}`), `usage` (`{"prompt_tokens",
+//! The stream's events: `chunk` (`{"text"}`), `reasoning` (`{"text"}`, the model's
+//! reasoning or thought summary when it sends one), `usage` (`{"prompt_tokens",
 //! "completion_tokens"}`), `finished` (`{"reason"}`), then `done`; or `error`
 //! (`{"error": {"type", "message"}}`) when the provider fails mid-stream. A failure
 //! before the first event (a refused egress, a rejected key) is a plain JSON error with
@@ -213,6 +214,7 @@ pub fn own_key(headers: &HeaderMap) -> Result<Option<Zeroizing<String>>, ApiErro
 fn chunk_event(chunk: &Chunk) -> Event {
     let (name, data) = match chunk {
         Chunk::Text { text } => ("chunk", json!({ "text": text })),
+        Chunk::Reasoning { text } => ("reasoning", json!({ "text": text })),
         Chunk::Usage { prompt_tokens, completion_tokens } => {
             ("usage", json!({ "prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens }))
         }

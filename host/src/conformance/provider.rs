@@ -6,7 +6,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use airlock_fake_upstream::{FakeUpstream, TestCa, Vendor, answer_chunks};
+use airlock_fake_upstream::{FakeUpstream, TestCa, Vendor, answer_chunks, reasoning_chunks};
 
 use super::{Check, Report};
 use crate::config::{Config, ProviderConfig};
@@ -92,6 +92,9 @@ pub(super) async fn run(engine: &EngineConfig, bytes: &[u8], wire: Option<Wire>)
     ] {
         checks.push(Check::new(name, status(&provider, model, expected).await));
     }
+    checks.push(Check::new("reasoning is never answer text", reasoning(&provider).await));
+    checks.push(Check::new("a refusal is the error `refused`", refusal(&provider, "fake-refusal").await));
+    checks.push(Check::new("a safety stop is the error `refused`", refusal(&provider, "fake-filtered").await));
     checks.push(Check::new("a malformed stream is an error, not a crash", malformed(&provider).await));
     checks.push(Check::new("dropping a generation closes the upstream stream", cancelled(&provider, &upstream).await));
     Ok(Report { plugin: format!("{}@{}", manifest.name, manifest.version), kind: "provider", checks })
@@ -111,26 +114,62 @@ fn request(model: &str) -> GenerateRequest {
     }
 }
 
-/// Runs a generation to its end: (text, number of text chunks).
-async fn collect(provider: &Arc<ProviderPlugin>, model: &str) -> Result<(String, usize), CallError> {
+/// A generation's text, as the host keeps it apart.
+#[derive(Default)]
+struct Collected {
+    answer: String,
+    text_chunks: usize,
+    reasoning: String,
+}
+
+/// Runs a generation to its end.
+async fn collect(provider: &Arc<ProviderPlugin>, model: &str) -> Result<Collected, CallError> {
     let mut generation = provider.generate(&request(model), None).await?;
-    let (mut text, mut chunks) = (String::new(), 0);
+    let mut collected = Collected::default();
     while let Some(chunk) = generation.next().await? {
-        if let Chunk::Text { text: piece } = chunk {
-            text.push_str(&piece);
-            chunks += 1;
+        match chunk {
+            Chunk::Text { text } => {
+                collected.answer.push_str(&text);
+                collected.text_chunks += 1;
+            }
+            Chunk::Reasoning { text } => collected.reasoning.push_str(&text),
+            Chunk::Usage { .. } | Chunk::Finished { .. } => {}
         }
     }
-    Ok((text, chunks))
+    Ok(collected)
 }
 
 async fn answer(provider: &Arc<ProviderPlugin>, wire: Wire) -> Result<String, String> {
-    let (text, chunks) = collect(provider, "conformance-model").await.map_err(|error| error.to_string())?;
+    let collected = collect(provider, "conformance-model").await.map_err(|error| error.to_string())?;
     let expected = answer_chunks().concat();
-    if text != expected {
-        return Err(format!("expected {expected:?}, got {text:?}"));
+    if collected.answer != expected {
+        return Err(format!("expected {expected:?}, got {:?}", collected.answer));
     }
-    Ok(format!("{chunks} text chunks in {wire:?}'s format"))
+    Ok(format!("{} text chunks in {wire:?}'s format", collected.text_chunks))
+}
+
+/// A thinking model's reasoning comes out as reasoning, and only its answer as text.
+async fn reasoning(provider: &Arc<ProviderPlugin>) -> Result<String, String> {
+    let collected = collect(provider, "fake-thinking").await.map_err(|error| error.to_string())?;
+    let expected = answer_chunks().concat();
+    if collected.answer != expected {
+        return Err(format!("the answer should be {expected:?}, got {:?}", collected.answer));
+    }
+    if collected.reasoning != reasoning_chunks().concat() {
+        return Err(format!("expected the reasoning {:?}, got {:?}", reasoning_chunks().concat(), collected.reasoning));
+    }
+    Ok(format!("{} bytes of reasoning kept out of the answer", collected.reasoning.len()))
+}
+
+/// A refusal, or a safety stop after part of an answer, is the typed error `refused`.
+async fn refusal(provider: &Arc<ProviderPlugin>, model: &str) -> Result<String, String> {
+    match collect(provider, model).await {
+        Err(CallError { failure: Failure::Reported(refused @ Reported::Refused { .. }), .. }) => {
+            Ok(format!("reported {refused}"))
+        }
+        Err(error) => Err(format!("expected the error `refused`, got: {error}")),
+        Ok(collected) => Err(format!("the refusal came out as a successful answer {:?}", collected.answer)),
+    }
 }
 
 fn key_seen(upstream: &FakeUpstream) -> Result<String, String> {

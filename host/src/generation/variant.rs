@@ -108,7 +108,8 @@ async fn stream(job: &VariantJob, events: &mpsc::Sender<Event>) -> Result<(), St
                 }
             }
             Chunk::Usage { prompt_tokens, completion_tokens } => usage = Some((prompt_tokens, completion_tokens)),
-            Chunk::Finished { .. } => {}
+            // Reasoning is not part of the page; the screenshot flow does not show it.
+            Chunk::Reasoning { .. } | Chunk::Finished { .. } => {}
         }
     }
     drop(generation);

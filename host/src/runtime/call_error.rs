@@ -79,6 +79,13 @@ pub enum Reported {
     },
     /// `denied`: the host refused something the plugin asked for.
     Denied(String),
+    /// `refused`: the model or the vendor's safety system declined to answer.
+    Refused {
+        /// The vendor's code (`refusal`, `content_filter`, `SAFETY`, ...).
+        reason: String,
+        /// The model's explanation or the vendor's message; may be empty.
+        message: String,
+    },
     /// `internal`: the plugin failed on its own.
     Internal(String),
 }
@@ -89,6 +96,12 @@ impl fmt::Display for Reported {
             Reported::InvalidRequest(message) => write!(f, "an invalid request: {message}"),
             Reported::Upstream { status, message } => write!(f, "an upstream error {status}: {message}"),
             Reported::Denied(message) => write!(f, "a denial: {message}"),
+            Reported::Refused { reason, message } if message.is_empty() => {
+                write!(f, "that the model declined to answer ({reason})")
+            }
+            Reported::Refused { reason, message } => {
+                write!(f, "that the model declined to answer ({reason}): {message}")
+            }
             Reported::Internal(message) => write!(f, "an internal error: {message}"),
         }
     }

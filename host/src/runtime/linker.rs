@@ -182,6 +182,6 @@ fn add_std_interfaces(linker: &mut Linker<GuestState>) -> wasmtime::Result<()> {
     cli::terminal_stdout::add_to_linker::<T, WasiCli>(linker, T::cli)?;
     cli::terminal_stderr::add_to_linker::<T, WasiCli>(linker, T::cli)?;
     // `airlock:plugin/types` holds only types; the instance exists so it links.
-    linker.instance("airlock:plugin/types@0.1.0")?;
+    linker.instance(&format!("airlock:plugin/types@{}", super::world::WIT_VERSION))?;
     Ok(())
 }

@@ -130,8 +130,14 @@ pub struct GenerateRequest {
 #[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[serde(rename_all = "snake_case", tag = "type")]
 pub enum Chunk {
-    /// More text.
+    /// More text of the answer.
     Text {
+        /// The text.
+        text: String,
+    },
+    /// The model's reasoning or thought summary: never part of the answer. The
+    /// screenshot flow and `/v1/chat/completions` drop it; the provider route forwards it.
+    Reasoning {
         /// The text.
         text: String,
     },
@@ -142,7 +148,7 @@ pub enum Chunk {
         /// Generated tokens.
         completion_tokens: u32,
     },
-    /// The generation ended, and why (`stop`, `length`, `content_filter`, `other`).
+    /// The generation ended, and why (`stop`, `length`, `other`); a refusal is an error.
     Finished {
         /// Why.
         reason: &'static str,
@@ -415,6 +421,7 @@ impl Generation {
         self.done = chunk.is_none();
         Ok(chunk.map(|chunk| match chunk {
             api::Chunk::Text(text) => Chunk::Text { text },
+            api::Chunk::Reasoning(text) => Chunk::Reasoning { text },
             api::Chunk::Usage(usage) => {
                 Chunk::Usage { prompt_tokens: usage.prompt_tokens, completion_tokens: usage.completion_tokens }
             }
@@ -422,7 +429,6 @@ impl Generation {
                 reason: match reason {
                     api::FinishReason::Stop => "stop",
                     api::FinishReason::Length => "length",
-                    api::FinishReason::ContentFilter => "content_filter",
                     api::FinishReason::Other => "other",
                 },
             },
@@ -437,6 +443,7 @@ fn reported(error: wit::PluginError) -> Reported {
             Reported::Upstream { status: upstream.status, message: upstream.message }
         }
         wit::PluginError::Denied(message) => Reported::Denied(message),
+        wit::PluginError::Refused(refusal) => Reported::Refused { reason: refusal.reason, message: refusal.message },
         wit::PluginError::Internal(message) => Reported::Internal(message),
     }
 }

@@ -328,6 +328,7 @@ fn reported(error: api::PluginError) -> Reported {
             Reported::Upstream { status: upstream.status, message: upstream.message }
         }
         api::PluginError::Denied(message) => Reported::Denied(message),
+        api::PluginError::Refused(refusal) => Reported::Refused { reason: refusal.reason, message: refusal.message },
         api::PluginError::Internal(message) => Reported::Internal(message),
     }
 }

@@ -15,6 +15,9 @@ use wasmtime::Engine;
 use wasmtime::component::Component;
 use wasmtime::component::types::{ComponentExtern, ComponentItem};
 
+/// The version of the WIT package `airlock:plugin` this host speaks (`wit/plugin.wit`).
+pub const WIT_VERSION: &str = "0.2.0";
+
 /// The interface a sanitizer exports.
 pub const SANITIZER_EXPORT: &str = "airlock:plugin/sanitizer-api";
 /// The interface a provider exports.
@@ -89,6 +92,15 @@ pub enum WorldError {
     NoPluginExport {
         /// What it exports instead.
         exports: String,
+    },
+    /// It was built against another version of the WIT package.
+    #[error(
+        "the component was built against `airlock:plugin@{found}`; this host speaks `airlock:plugin@{WIT_VERSION}`: \
+         rebuild it with the airlock-pdk (or wit/plugin.wit) of this release"
+    )]
+    OtherVersion {
+        /// The version it exports.
+        found: String,
     },
     /// It exports both plugin interfaces.
     #[error("the component exports both `{SANITIZER_EXPORT}` and `{PROVIDER_EXPORT}`; a plugin is one or the other")]
@@ -180,6 +192,15 @@ impl Interfaces {
                 return Err(WorldError::NoPluginExport { exports });
             }
         };
+        let export = if world == World::Sanitizer { SANITIZER_EXPORT } else { PROVIDER_EXPORT };
+        if let Some(found) = self
+            .exports
+            .iter()
+            .filter(|name| unversioned(name) == export)
+            .find_map(|name| name.split_once('@').map(|(_, version)| version).filter(|v| *v != WIT_VERSION))
+        {
+            return Err(WorldError::OtherVersion { found: found.to_owned() });
+        }
         let forbidden: Vec<String> = self
             .imports
             .iter()
@@ -216,8 +237,8 @@ mod tests {
     #[test]
     fn sanitizer_with_std_imports_is_accepted() {
         let i = interfaces(
-            &["wasi:cli/environment@0.2.6", "wasi:io/streams@0.2.6", "airlock:plugin/types@0.1.0"],
-            &["airlock:plugin/sanitizer-api@0.1.0"],
+            &["wasi:cli/environment@0.2.6", "wasi:io/streams@0.2.6", "airlock:plugin/types@0.2.0"],
+            &["airlock:plugin/sanitizer-api@0.2.0"],
         );
         assert_eq!(i.world(), Ok(World::Sanitizer));
     }
@@ -226,7 +247,7 @@ mod tests {
     fn sanitizer_importing_http_and_filesystem_is_refused_naming_both() {
         let i = interfaces(
             &["wasi:filesystem/types@0.2.6", "wasi:io/streams@0.2.6", "wasi:http/outgoing-handler@0.2.6"],
-            &["airlock:plugin/sanitizer-api@0.1.0"],
+            &["airlock:plugin/sanitizer-api@0.2.0"],
         );
         let error = i.world().unwrap_err();
         assert_eq!(
@@ -238,18 +259,26 @@ mod tests {
 
     #[test]
     fn provider_may_import_http_but_not_sockets() {
-        let ok = interfaces(&["wasi:http/outgoing-handler@0.2.12"], &["airlock:plugin/provider-api@0.1.0"]);
+        let ok = interfaces(&["wasi:http/outgoing-handler@0.2.12"], &["airlock:plugin/provider-api@0.2.0"]);
         assert_eq!(ok.world(), Ok(World::Provider));
-        let bad = interfaces(&["wasi:sockets/tcp@0.2.12"], &["airlock:plugin/provider-api@0.1.0"]);
+        let bad = interfaces(&["wasi:sockets/tcp@0.2.12"], &["airlock:plugin/provider-api@0.2.0"]);
         assert!(bad.world().unwrap_err().to_string().contains("`wasi:sockets/tcp@0.2.12` (plugins get no sockets"));
     }
 
     #[test]
     fn unknown_interface_is_refused() {
-        let i = interfaces(&["evil:host/steal-keys"], &["airlock:plugin/sanitizer-api@0.1.0"]);
+        let i = interfaces(&["evil:host/steal-keys"], &["airlock:plugin/sanitizer-api@0.2.0"]);
         assert!(
             i.world().unwrap_err().to_string().contains("`evil:host/steal-keys` (an interface Airlock does not offer")
         );
+    }
+
+    #[test]
+    fn a_plugin_built_against_another_wit_version_is_refused_with_the_fix() {
+        let old = interfaces(&["wasi:http/outgoing-handler@0.2.12"], &["airlock:plugin/provider-api@0.1.0"]);
+        let error = old.world().unwrap_err();
+        assert_eq!(error, WorldError::OtherVersion { found: "0.1.0".into() });
+        assert!(error.to_string().contains("rebuild it with the airlock-pdk"), "{error}");
     }
 
     #[test]

@@ -106,17 +106,27 @@ impl EventDecoder for MessagesDecoder {
                 self.prompt_tokens = tokens(&data, "/message/usage/input_tokens");
                 Vec::new()
             }
-            "content_block_delta" => match data.pointer("/delta/text").and_then(Value::as_str) {
-                Some(text) if !text.is_empty() => vec![Chunk::Text(text.to_owned())],
-                _ => Vec::new(),
-            },
+            // `text_delta` is the answer, `thinking_delta` reasoning; `signature_delta`,
+            // `input_json_delta` (tool use) and `redacted_thinking` blocks carry neither.
+            "content_block_delta" => {
+                let field = |name: &str| data.pointer(name).and_then(Value::as_str).filter(|t| !t.is_empty());
+                match data.pointer("/delta/type").and_then(Value::as_str) {
+                    Some("text_delta") => field("/delta/text").map(|t| Chunk::Text(t.to_owned())).into_iter().collect(),
+                    Some("thinking_delta") => {
+                        field("/delta/thinking").map(|t| Chunk::Reasoning(t.to_owned())).into_iter().collect()
+                    }
+                    _ => Vec::new(),
+                }
+            }
             "message_delta" => {
                 let mut chunks = vec![Chunk::Usage(Usage {
                     prompt_tokens: self.prompt_tokens,
                     completion_tokens: tokens(&data, "/usage/output_tokens"),
                 })];
-                if let Some(reason) = data.pointer("/delta/stop_reason").and_then(Value::as_str) {
-                    chunks.push(Chunk::Finished(finish_reason(reason)));
+                match data.pointer("/delta/stop_reason").and_then(Value::as_str) {
+                    Some("refusal") => return Err(stream::refused("refusal", "")),
+                    Some(reason) => chunks.push(Chunk::Finished(finish_reason(reason))),
+                    None => {}
                 }
                 chunks
             }
@@ -144,7 +154,6 @@ fn finish_reason(reason: &str) -> FinishReason {
     match reason {
         "end_turn" | "stop_sequence" => FinishReason::Stop,
         "max_tokens" => FinishReason::Length,
-        "refusal" => FinishReason::ContentFilter,
         _ => FinishReason::Other,
     }
 }

@@ -92,14 +92,25 @@ impl EventDecoder for GeminiDecoder {
         if let Some(message) = data.pointer("/error/message").and_then(Value::as_str) {
             return Err(http::upstream(502, format!("Gemini failed mid-stream: {message}")));
         }
+        let text = |value: &Value, field: &str| value.get(field).and_then(Value::as_str).unwrap_or("").to_owned();
+        if let Some(feedback) = data.get("promptFeedback").filter(|feedback| feedback.get("blockReason").is_some()) {
+            return Err(stream::refused(&text(feedback, "blockReason"), text(feedback, "blockReasonMessage")));
+        }
         let mut chunks = Vec::new();
         for candidate in data.get("candidates").and_then(Value::as_array).into_iter().flatten() {
             let parts = candidate.pointer("/content/parts").and_then(Value::as_array).into_iter().flatten();
-            for text in parts.filter_map(|part| part.get("text").and_then(Value::as_str)).filter(|t| !t.is_empty()) {
-                chunks.push(Chunk::Text(text.to_owned()));
+            for part in parts {
+                let Some(piece) = part.get("text").and_then(Value::as_str).filter(|t| !t.is_empty()) else { continue };
+                // `thought: true` marks a thought summary of a thinking model.
+                let thought = part.get("thought").and_then(Value::as_bool).unwrap_or(false);
+                chunks.push(if thought { Chunk::Reasoning(piece.to_owned()) } else { Chunk::Text(piece.to_owned()) });
             }
-            if let Some(reason) = candidate.get("finishReason").and_then(Value::as_str) {
-                chunks.push(Chunk::Finished(finish_reason(reason)));
+            match candidate.get("finishReason").and_then(Value::as_str) {
+                Some(reason) if BLOCKED.contains(&reason) => {
+                    return Err(stream::refused(reason, text(candidate, "finishMessage")));
+                }
+                Some(reason) => chunks.push(Chunk::Finished(finish_reason(reason))),
+                None => {}
             }
         }
         if let Some(usage) = data.get("usageMetadata") {
@@ -115,11 +126,22 @@ impl EventDecoder for GeminiDecoder {
     }
 }
 
+/// The `finishReason`s of an answer the vendor's safety system stopped.
+const BLOCKED: &[&str] = &[
+    "SAFETY",
+    "RECITATION",
+    "BLOCKLIST",
+    "PROHIBITED_CONTENT",
+    "SPII",
+    "IMAGE_SAFETY",
+    "IMAGE_PROHIBITED_CONTENT",
+    "IMAGE_RECITATION",
+];
+
 fn finish_reason(reason: &str) -> FinishReason {
     match reason {
         "STOP" => FinishReason::Stop,
         "MAX_TOKENS" => FinishReason::Length,
-        "SAFETY" | "RECITATION" | "BLOCKLIST" | "PROHIBITED_CONTENT" => FinishReason::ContentFilter,
         _ => FinishReason::Other,
     }
 }

@@ -21,7 +21,7 @@ use serde_json::{Value, json};
 pub fn generate(base_url: &str, request: &GenerateRequest) -> Result<SseGeneration<ChatDecoder>, PluginError> {
     let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
     let response = http::send(Request::post_json(url, body(request)).header("accept", "text/event-stream"))?;
-    stream::start(response, ChatDecoder)
+    stream::start(response, ChatDecoder::default())
 }
 
 /// The request body.
@@ -58,8 +58,15 @@ fn message(message: &Message) -> Value {
 }
 
 /// Decodes `chat.completion.chunk` events.
+///
+/// Reasoning arrives as `delta.reasoning_content` (DeepSeek, vLLM) or `delta.reasoning`
+/// (OpenRouter, Ollama); a refusal as `delta.refusal` text, reported when its choice
+/// finishes; `finish_reason: content_filter` is the vendor's filter refusing.
 #[derive(Debug, Default)]
-pub struct ChatDecoder;
+pub struct ChatDecoder {
+    /// The `delta.refusal` text so far.
+    refusal: String,
+}
 
 impl EventDecoder for ChatDecoder {
     fn decode(&mut self, event: &SseEvent) -> Result<Decoded, PluginError> {
@@ -73,11 +80,25 @@ impl EventDecoder for ChatDecoder {
         }
         let mut chunks = Vec::new();
         for choice in data.get("choices").and_then(Value::as_array).into_iter().flatten() {
-            if let Some(text) = choice.pointer("/delta/content").and_then(Value::as_str).filter(|t| !t.is_empty()) {
+            let delta = |field: &str| {
+                choice.get("delta").and_then(|delta| delta.get(field)).and_then(Value::as_str).filter(|t| !t.is_empty())
+            };
+            if let Some(text) = delta("reasoning_content").or_else(|| delta("reasoning")) {
+                chunks.push(Chunk::Reasoning(text.to_owned()));
+            }
+            if let Some(text) = delta("content") {
                 chunks.push(Chunk::Text(text.to_owned()));
             }
-            if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
-                chunks.push(Chunk::Finished(finish_reason(reason)));
+            if let Some(text) = delta("refusal") {
+                self.refusal.push_str(text);
+            }
+            match choice.get("finish_reason").and_then(Value::as_str) {
+                None => {}
+                Some(_) if !self.refusal.is_empty() => return Err(stream::refused("refusal", self.refusal.clone())),
+                Some("content_filter") => {
+                    return Err(stream::refused("content_filter", "the upstream's content filter stopped the answer"));
+                }
+                Some(reason) => chunks.push(Chunk::Finished(finish_reason(reason))),
             }
         }
         if let Some(usage) = data.get("usage").filter(|usage| usage.is_object()) {
@@ -98,7 +119,6 @@ fn finish_reason(reason: &str) -> FinishReason {
     match reason {
         "stop" => FinishReason::Stop,
         "length" => FinishReason::Length,
-        "content_filter" => FinishReason::ContentFilter,
         _ => FinishReason::Other,
     }
 }

@@ -25,7 +25,7 @@ pub mod bindings {
 }
 
 pub use bindings::airlock::plugin::types::{
-    ContentPart, GenerationParams, Image, Message, PluginError, Role, UpstreamError, Usage,
+    ContentPart, GenerationParams, Image, Message, PluginError, Refusal, Role, UpstreamError, Usage,
 };
 pub use bindings::exports::airlock::plugin::provider_api::{
     Chunk, CredentialPlacement, FinishReason, GenerateRequest, HeaderCredential, ModelInfo, ProviderManifest,

@@ -4,11 +4,16 @@
 //! A provider sends its request with [`super::http::send`], hands the response to
 //! [`start`], and returns the [`SseGeneration`]; error statuses become `Upstream` errors
 //! carrying the vendor's own message.
+//!
+//! A decoder keeps three things apart: answer text ([`Chunk::Text`]), the model's
+//! reasoning or thought summaries ([`Chunk::Reasoning`], which the host never mixes into
+//! the answer), and a refusal or safety block, which is no answer at all but the typed
+//! error [`refused`].
 
 use std::collections::VecDeque;
 
 use super::http::{Response, upstream};
-use super::{Chunk, Generation, PluginError};
+use super::{Chunk, Generation, PluginError, Refusal};
 use crate::sse::{SseEvent, SseParser};
 
 /// Largest error body read to find the vendor's message.
@@ -72,6 +77,14 @@ pub fn error_message(status: u16, body: &[u8], retry_after: Option<&str>) -> Str
         message.push_str(&format!(" (retry after {seconds} s)"));
     }
     message
+}
+
+/// The error for a model, or a vendor's safety system, that declined to answer:
+/// `reason` is the vendor's own code (`refusal`, `content_filter`, `SAFETY`, ...),
+/// `message` its explanation (empty when it gave none). The host answers it with 422
+/// `model_refused` naming both.
+pub fn refused(reason: &str, message: impl Into<String>) -> PluginError {
+    PluginError::Refused(Refusal { reason: reason.to_owned(), message: message.into() })
 }
 
 /// A generation read from a server-sent event stream.

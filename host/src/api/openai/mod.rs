@@ -258,7 +258,8 @@ async fn whole(
                 match chunk {
                     Chunk::Text { text: piece } => text.push_str(&piece),
                     Chunk::Finished { reason } => finish_reason = reason,
-                    Chunk::Usage { .. } => {}
+                    // Reasoning passes no output sanitizer, so it is not forwarded.
+                    Chunk::Usage { .. } | Chunk::Reasoning { .. } => {}
                 }
             }
             Err(error) => return Err(call.fail(error).await),
@@ -321,7 +322,7 @@ async fn stream(
                     Err(error) => return send_error(&sender, call.fail(error.into()).await).await,
                 },
                 Chunk::Finished { reason } => finish_reason = reason,
-                Chunk::Usage { .. } => {}
+                Chunk::Usage { .. } | Chunk::Reasoning { .. } => {}
             }
             next = next_chunk(&mut generation, deadline).await;
         }

@@ -13,7 +13,7 @@ wit_bindgen::generate!({
         world forbidden {
             import keys;
             import wasi:http/outgoing-handler@0.2.12;
-            export airlock:plugin/sanitizer-api@0.1.0;
+            export airlock:plugin/sanitizer-api@0.2.0;
         }
     ",
     world: "evil:host/forbidden",
