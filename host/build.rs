@@ -18,6 +18,7 @@ const PROVIDERS: &[&str] = &[
     "airlock-provider-anthropic",
     "airlock-provider-gemini",
     "airlock-provider-openai-compatible",
+    "airlock-provider-azure-openai",
 ];
 
 fn main() {

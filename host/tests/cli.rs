@@ -81,7 +81,10 @@ fn plugin_list_names_every_bundled_plugin() {
     let list: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let names: Vec<&str> =
         list["plugins"].as_array().expect("plugins").iter().filter_map(|p| p["name"].as_str()).collect();
-    assert_eq!(names, ["anthropic", "gemini", "html", "openai", "openai-compatible", "prompt-guard", "secrets"]);
+    assert_eq!(
+        names,
+        ["anthropic", "azure-openai", "gemini", "html", "openai", "openai-compatible", "prompt-guard", "secrets"]
+    );
     for plugin in list["plugins"].as_array().expect("plugins") {
         if ["html", "prompt-guard", "secrets"].contains(&plugin["name"].as_str().unwrap_or_default()) {
             assert_eq!(plugin["kind"], "sanitizer");
@@ -258,6 +261,16 @@ fn settings_that_can_never_work_stop_the_start_with_the_fix() {
     // The `_` of the variable reaches the `openai-compatible` provider's settings.
     let dashed = refused_start(&[("AIRLOCK_PROVIDERS__OPENAI_COMPATIBLE__BASE_URL", "ftp://llm.example")]);
     assert!(dashed.contains("`providers.openai-compatible.base_url` = `ftp://llm.example`"), "{dashed}");
+    // A host family lists one label under it, nothing else.
+    let azure = refused_start(&[("AIRLOCK_PROVIDERS__AZURE_OPENAI__BASE_URL", "https://openai.azure.com.evil.test")]);
+    assert!(azure.contains("lists only *.openai.azure.com, *.cognitiveservices.azure.com"), "{azure}");
+    // Options are checked against the manifest's list (an `_` may stand for a `-`).
+    let option = refused_start(&[("AIRLOCK_PROVIDERS__AZURE_OPENAI__OPTIONS__API_VERSON", "2024-10-21")]);
+    assert!(
+        option.contains("`providers.azure-openai.options.api_verson` is not an option of the `azure-openai` plugin")
+            && option.contains("did you mean `api-version`?"),
+        "{option}"
+    );
     let typo = refused_start(&[("AIRLOCK_PROVIDRS__OPENAI__API_KEY", "sk-never-printed")]);
     assert!(typo.contains("`AIRLOCK_PROVIDRS__OPENAI__API_KEY` names no setting"), "{typo}");
     assert!(typo.contains("`AIRLOCK_PROVIDERS__…`") && !typo.contains("sk-never-printed"), "{typo}");

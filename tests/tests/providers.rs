@@ -20,6 +20,7 @@ async fn each_bundled_provider_streams_an_answer_and_only_the_host_added_the_key
         (Vendor::OpenAi, "openai", "api.openai.com", "gpt-4o"),
         (Vendor::Anthropic, "anthropic", "api.anthropic.com", "claude-sonnet-4-5"),
         (Vendor::Gemini, "gemini", "generativelanguage.googleapis.com", "gemini-2.5-flash"),
+        (Vendor::AzureOpenAi, "azure-openai", "airlock-test.openai.azure.com", "my-gpt-4o"),
     ];
     for (vendor, name, host, model) in cases {
         let (upstream, gateway) = vendor_setup(&ca, vendor, name, host).await;
@@ -36,8 +37,8 @@ async fn each_bundled_provider_streams_an_answer_and_only_the_host_added_the_key
         assert_eq!(requests.len(), 1, "{name}");
         let seen = &requests[0];
         let (presented, image) = match vendor {
-            Vendor::OpenAi => (
-                seen.header("authorization").map(str::to_owned),
+            Vendor::OpenAi | Vendor::AzureOpenAi => (
+                seen.header(if vendor == Vendor::OpenAi { "authorization" } else { "api-key" }).map(str::to_owned),
                 seen.json()["messages"][1]["content"][1]["image_url"]["url"].as_str().map(str::to_owned),
             ),
             Vendor::Anthropic => (
@@ -56,22 +57,34 @@ async fn each_bundled_provider_streams_an_answer_and_only_the_host_added_the_key
     }
 }
 
+/// Also OpenRouter's way: its app attribution headers come from the provider's options.
 #[tokio::test]
 async fn openai_compatible_reaches_a_local_plain_http_server_at_the_configured_base_url() {
     let ca = TestCa::new();
     let upstream = FakeUpstream::start(Vendor::OpenAi, KEY, None).await;
     let base_url = format!("http://127.0.0.1:{}/v1", upstream.port());
+    let attribution = [("http-referer", "https://airlock.example"), ("x-title", "Airlock tests")];
     let gateway = start(&ca, &[], |config| {
+        let options = attribution.iter().map(|(name, value)| ((*name).to_owned(), (*value).to_owned())).collect();
         config.providers.insert(
             "openai-compatible".into(),
-            ProviderConfig { api_key: Some(KEY.into()), base_url: Some(base_url), ..ProviderConfig::default() },
+            ProviderConfig {
+                api_key: Some(KEY.into()),
+                base_url: Some(base_url),
+                options,
+                ..ProviderConfig::default()
+            },
         );
     })
     .await;
     let answer = gateway.generate("openai-compatible", screenshot_request("llava"), None).await;
     assert_eq!(answer.status, 200, "{answer:?}");
     assert_eq!(answer.text(), answer_chunks().concat());
-    assert_eq!(upstream.requests()[0].header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    let sent = &upstream.requests()[0];
+    assert_eq!(sent.header("authorization"), Some(format!("Bearer {KEY}").as_str()));
+    for (header, value) in attribution {
+        assert_eq!(sent.header(header), Some(value), "{header}");
+    }
 
     // It asks the server for its models, through the gate too.
     let models: Value = gateway
@@ -85,6 +98,36 @@ async fn openai_compatible_reaches_a_local_plain_http_server_at_the_configured_b
         .expect("JSON");
     assert_eq!(models["models"][0]["id"], "fake-model", "{models}");
     assert_eq!(upstream.requests()[1].path_and_query, "/v1/models");
+}
+
+/// Azure OpenAI: the model names the deployment, the key goes in `api-key` (never as a
+/// bearer), `api-version` defaults to the GA version and follows the operator's option.
+#[tokio::test]
+async fn azure_openai_calls_the_deployment_with_the_key_in_api_key_and_the_api_version() {
+    let host = "airlock-test.openai.azure.com";
+    for (configured, expected) in [(None, "2024-10-21"), (Some("2025-01-01-preview"), "2025-01-01-preview")] {
+        let ca = TestCa::for_hosts(&[host]);
+        let (upstream, gateway) =
+            common::vendor_setup_configured(&ca, Vendor::AzureOpenAi, "azure-openai", host, |config| {
+                if let (Some(version), Some(azure)) = (configured, config.providers.get_mut("azure-openai")) {
+                    azure.options.insert("api-version".into(), version.into());
+                }
+            })
+            .await;
+        let answer = gateway.generate("azure-openai", screenshot_request("my-gpt-4o"), None).await;
+        assert_eq!(answer.status, 200, "{answer:?}");
+        assert_eq!(answer.text(), answer_chunks().concat());
+        let sent = &upstream.requests()[0];
+        assert_eq!(
+            sent.path_and_query,
+            format!("/openai/deployments/my-gpt-4o/chat/completions?api-version={expected}")
+        );
+        assert_eq!(sent.header("authorization"), None, "the key goes in `api-key` only");
+
+        let unsafe_name = gateway.generate("azure-openai", screenshot_request("../admin"), None).await;
+        assert_eq!(unsafe_name.status, 400, "{unsafe_name:?}");
+        assert_eq!(upstream.requests().len(), 1, "nothing was sent for a deployment name that is no name");
+    }
 }
 
 /// The end of the body, as each vendor's SDK reads it: a stream whose last event lacks
@@ -110,11 +153,12 @@ async fn every_provider_reads_the_end_of_a_stream_as_the_vendors_sdks_do() {
     }
 }
 
-/// The three vendors' fake APIs: vendor, bundled provider, real host.
-const VENDORS: [(Vendor, &str, &str); 3] = [
+/// The vendors' fake APIs: vendor, bundled provider, real host (one of Azure's family).
+const VENDORS: [(Vendor, &str, &str); 4] = [
     (Vendor::OpenAi, "openai", "api.openai.com"),
     (Vendor::Anthropic, "anthropic", "api.anthropic.com"),
     (Vendor::Gemini, "gemini", "generativelanguage.googleapis.com"),
+    (Vendor::AzureOpenAi, "azure-openai", "airlock-test.openai.azure.com"),
 ];
 
 /// The three ways in, with a tenant's key: the provider route's stream,
@@ -202,11 +246,17 @@ async fn every_provider_keeps_a_thinking_models_reasoning_out_of_the_answer() {
 
 /// A refusal (OpenAI `delta.refusal`, Anthropic `stop_reason: refusal`, Gemini
 /// `promptFeedback.blockReason`) and a safety stop after part of an answer (OpenAI
-/// `content_filter`, Gemini `finishReason: SAFETY`) are never an empty or short success:
-/// every route answers the typed error `model_refused` with the vendor's reason.
+/// `content_filter`, Gemini `finishReason: SAFETY`, a prompt Azure's content filter
+/// blocks with a 400) are never an empty or short success: every route answers the typed
+/// error `model_refused` with the vendor's reason.
 #[tokio::test]
 async fn every_provider_reports_a_refusal_as_a_typed_error_with_the_vendors_reason() {
-    let reasons = [("refusal", "content_filter"), ("refusal", "refusal"), ("PROHIBITED_CONTENT", "SAFETY")];
+    let reasons = [
+        ("refusal", "content_filter"),
+        ("refusal", "refusal"),
+        ("PROHIBITED_CONTENT", "SAFETY"),
+        ("refusal", "content_filter"),
+    ];
     for ((vendor, name, host), (refused, filtered)) in VENDORS.into_iter().zip(reasons) {
         let routes = Routes::start(vendor, name, host).await;
         for (model, reason) in [("fake-refusal", refused), ("fake-filtered", filtered)] {
@@ -217,7 +267,7 @@ async fn every_provider_reports_a_refusal_as_a_typed_error_with_the_vendors_reas
                     message.contains(&format!("declined to answer ({reason})")),
                     "{name} {model} {route}: {message}"
                 );
-                if vendor == Vendor::OpenAi && model == "fake-refusal" {
+                if matches!(vendor, Vendor::OpenAi | Vendor::AzureOpenAi) && model == "fake-refusal" {
                     assert!(message.contains(REFUSAL), "the model's own words: {message}");
                 }
             };

@@ -11,6 +11,7 @@ pub const HOSTS: &[&str] = &[
     "api.openai.com",
     "api.anthropic.com",
     "generativelanguage.googleapis.com",
+    "airlock-test.openai.azure.com",
     "localhost",
     "attacker.test",
     "rebind.test",

@@ -7,6 +7,8 @@
 //!   required.
 //! - [`Vendor::Gemini`]: `POST /v1beta/models/{model}:streamGenerateContent?alt=sse`,
 //!   key in the `key` query parameter.
+//! - [`Vendor::AzureOpenAi`]: `POST /openai/deployments/{deployment}/chat/completions
+//!   ?api-version=…` (OpenAI's format, the deployment as the model), key in `api-key`.
 //!
 //! The model name picks the behaviour ([`Behaviour`]): a streamed answer, an error
 //! status, malformed JSON, a connection cut mid-stream, a huge body, or no answer at
@@ -72,7 +74,7 @@ impl Recorded {
             messages.iter().flat_map(|message| message[key].as_array().map(Vec::as_slice).unwrap_or_default()).collect()
         }
         match self.vendor {
-            Vendor::OpenAi => parts(&body["messages"], "content")
+            Vendor::OpenAi | Vendor::AzureOpenAi => parts(&body["messages"], "content")
                 .iter()
                 .filter(|part| part["type"] == "image_url")
                 .map(|part| {

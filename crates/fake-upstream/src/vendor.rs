@@ -25,6 +25,8 @@ pub enum Vendor {
     Anthropic,
     /// Google Gemini.
     Gemini,
+    /// Azure OpenAI: OpenAI's Chat Completions on a deployment.
+    AzureOpenAi,
 }
 
 /// What the upstream does, chosen by the request's model name.
@@ -160,6 +162,7 @@ pub(crate) fn router(
         Vendor::OpenAi => Router::new().route("/v1/chat/completions", post(openai)).route("/v1/models", get(models)),
         Vendor::Anthropic => Router::new().route("/v1/messages", post(anthropic)),
         Vendor::Gemini => Router::new().route("/v1beta/models/{call}", post(gemini)),
+        Vendor::AzureOpenAi => Router::new().route("/openai/deployments/{deployment}/chat/completions", post(azure)),
     };
     router.with_state(state)
 }
@@ -190,7 +193,9 @@ impl Upstream {
     /// The vendor's error body for `status`.
     fn error(&self, status: StatusCode, message: &str) -> Response {
         let body = match self.vendor {
-            Vendor::OpenAi => json!({ "error": { "message": message, "type": "invalid_request_error", "code": null } }),
+            Vendor::OpenAi | Vendor::AzureOpenAi => {
+                json!({ "error": { "message": message, "type": "invalid_request_error", "code": null } })
+            }
             Vendor::Anthropic => {
                 json!({ "type": "error", "error": { "type": anthropic_type(status), "message": message } })
             }
@@ -315,19 +320,50 @@ async fn openai(State(upstream): State<Upstream>, request: Request) -> Response 
     if !upstream.key_matches(bearer) {
         return upstream.error(StatusCode::UNAUTHORIZED, "Incorrect API key provided");
     }
-    let body = recorded.json();
-    let model = body["model"].as_str().unwrap_or_default().to_owned();
+    let model = recorded.json()["model"].as_str().unwrap_or_default().to_owned();
+    upstream.respond(Behaviour::of(&model), chat_events(&model, &recorded), "data: {\"choices\": [\n\n").await
+}
+
+/// Azure OpenAI: the deployment in the path is the model, `api-version` is required, and
+/// a prompt its content filter blocks (`fake-filtered`) is a 400 `content_filter` error.
+async fn azure(
+    State(upstream): State<Upstream>,
+    Path(deployment): Path<String>,
+    Query(query): Query<Vec<(String, String)>>,
+    request: Request,
+) -> Response {
+    let recorded = upstream.record(request).await;
+    if !upstream.key_matches(recorded.header("api-key")) {
+        return upstream
+            .error(StatusCode::UNAUTHORIZED, "Access denied due to invalid subscription key or wrong API endpoint.");
+    }
+    if !query.iter().any(|(name, value)| name == "api-version" && !value.is_empty()) {
+        return upstream.error(StatusCode::NOT_FOUND, "Resource not found");
+    }
+    if Behaviour::of(&deployment) == Behaviour::Filtered {
+        let body = json!({ "error": { "code": "content_filter", "status": 400, "param": "prompt",
+            "message": "The response was filtered due to the prompt triggering Azure OpenAI's content management policy.",
+            "innererror": { "code": "ResponsibleAIPolicyViolation",
+                "content_filter_result": { "violence": { "filtered": true, "severity": "high" } } } } });
+        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    }
+    upstream.respond(Behaviour::of(&deployment), chat_events(&deployment, &recorded), "data: {\"choices\": [\n\n").await
+}
+
+/// The `chat.completion.chunk` events of `model`'s answer to `recorded`, ending with a
+/// usage-only chunk and `[DONE]`.
+fn chat_events(model: &str, recorded: &Recorded) -> Vec<String> {
     let chunk = |delta: Value, finish: Value| {
         data(&json!({
             "id": "chatcmpl-fake", "object": "chat.completion.chunk", "created": 0, "model": model,
             "choices": [{ "index": 0, "delta": delta, "finish_reason": finish }],
         }))
     };
-    let behaviour = Behaviour::of(&model);
+    let behaviour = Behaviour::of(model);
     let answer = match behaviour {
         Behaviour::Refusal => &[],
         Behaviour::Filtered => &answer_chunks()[..2],
-        _ => answer_for(&model, &String::from_utf8_lossy(&recorded.body)),
+        _ => answer_for(model, &String::from_utf8_lossy(&recorded.body)),
     };
     let mut events = vec![chunk(json!({ "role": "assistant", "content": "" }), Value::Null)];
     if behaviour == Behaviour::Thinking {
@@ -348,7 +384,7 @@ async fn openai(State(upstream): State<Upstream>, request: Request) -> Response 
         "usage": { "prompt_tokens": 42, "completion_tokens": answer.len(), "total_tokens": 42 + answer.len() },
     })));
     events.push("data: [DONE]\n\n".to_owned());
-    upstream.respond(Behaviour::of(&model), events, "data: {\"choices\": [\n\n").await
+    events
 }
 
 async fn models(State(upstream): State<Upstream>, request: Request) -> Response {

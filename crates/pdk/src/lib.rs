@@ -167,6 +167,7 @@
 //!                 name: "authorization".into(),
 //!                 format: "Bearer {key}".into(),
 //!             }),
+//!             options: Vec::new(),
 //!         }
 //!     }
 //!

@@ -222,6 +222,8 @@ pub struct ProviderConfig {
     pub limits: LimitsPatch,
     /// Caps on its outgoing requests.
     pub egress: EgressLimits,
+    /// Options of the plugin, each one its manifest lists (e.g. Azure's `api-version`).
+    pub options: BTreeMap<String, String>,
 }
 
 impl std::fmt::Debug for ProviderConfig {
@@ -232,6 +234,7 @@ impl std::fmt::Debug for ProviderConfig {
             .field("hosts", &self.hosts)
             .field("local_hosts", &self.local_hosts)
             .field("credential_hosts", &self.credential_hosts)
+            .field("options", &self.options)
             .finish_non_exhaustive()
     }
 }
@@ -376,9 +379,20 @@ impl Config {
             hosts.push(host);
         }
         let credential_hosts = config.credential_hosts.unwrap_or_else(|| hosts.clone());
+        let accepted: Vec<&str> = manifest.options.iter().map(|(option, _)| option.as_str()).collect();
+        let options = crate::runtime::in_manifest_spelling(config.options, &accepted);
+        if let Some(option) = options.keys().find(|option| !accepted.contains(&option.as_str())) {
+            let accepts = if accepted.is_empty() { "none".to_owned() } else { accepted.join(", ") };
+            let closest = accepted.iter().min_by_key(|known| strsim::levenshtein(known, option));
+            let hint = closest.map(|known| format!("; did you mean `{known}`?")).unwrap_or_default();
+            anyhow::bail!(
+                "`providers.{name}.options.{option}` is not an option of the `{name}` plugin (it accepts: {accepts}){hint}"
+            );
+        }
         Ok(ProviderSettings {
             limits: Some(config.limits.over(DEFAULT_PROVIDER_LIMITS)),
             base_url: config.base_url,
+            options: options.into_iter().collect(),
             hosts,
             api_key: config.api_key,
             credential_hosts,

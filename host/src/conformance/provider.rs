@@ -27,12 +27,16 @@ pub enum Wire {
     Anthropic,
     /// Google Gemini.
     Gemini,
+    /// Azure OpenAI (OpenAI's format on a deployment, key in `api-key`).
+    Azure,
 }
 
 impl Wire {
     /// The format a manifest's hosts suggest (OpenAI's, the de facto standard, otherwise).
     fn guess(manifest: &ProviderManifest) -> Self {
-        if manifest.hosts.iter().any(|host| host.contains("anthropic")) {
+        if manifest.hosts.iter().any(|host| host.contains("azure.com")) {
+            Wire::Azure
+        } else if manifest.hosts.iter().any(|host| host.contains("anthropic")) {
             Wire::Anthropic
         } else if manifest.hosts.iter().any(|host| host.contains("googleapis")) {
             Wire::Gemini
@@ -46,6 +50,7 @@ impl Wire {
             Wire::Openai => Vendor::OpenAi,
             Wire::Anthropic => Vendor::Anthropic,
             Wire::Gemini => Vendor::Gemini,
+            Wire::Azure => Vendor::AzureOpenAi,
         }
     }
 }
@@ -55,7 +60,11 @@ pub(super) async fn run(engine: &EngineConfig, bytes: &[u8], wire: Option<Wire>)
     let probe = Runtime::new(engine, None)?.load(bytes, "conformance", |_: &str| PluginSettings::default()).await?;
     let manifest = probe.provider().ok_or_else(|| anyhow::anyhow!("not a provider"))?.manifest().clone();
     let wire = wire.unwrap_or_else(|| Wire::guess(&manifest));
-    let host = manifest.hosts.iter().find(|host| *host != "*").cloned().unwrap_or_else(|| "upstream.test".into());
+    // A host family (`*.openai.azure.com`) is tried with one host of it.
+    let host = match manifest.hosts.iter().find(|host| *host != "*") {
+        Some(host) => host.strip_prefix("*.").map_or_else(|| host.clone(), |parent| format!("conformance.{parent}")),
+        None => "upstream.test".into(),
+    };
     let ca = TestCa::for_hosts(&[host.as_str()]);
     let upstream = FakeUpstream::start(wire.vendor(), KEY, Some(&ca)).await;
 

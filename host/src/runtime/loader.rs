@@ -34,6 +34,8 @@ pub struct ProviderSettings {
     pub limits: Option<Limits>,
     /// The base URL passed to the guest (a vendor-compatible server, a proxy).
     pub base_url: Option<String>,
+    /// The options passed to the guest, each one its manifest lists.
+    pub options: Vec<(String, String)>,
     /// Hosts the operator allows it to reach (intersected with its manifest's).
     pub hosts: Vec<AllowedHost>,
     /// The operator's key, if any.
@@ -42,6 +44,20 @@ pub struct ProviderSettings {
     pub credential_hosts: Vec<AllowedHost>,
     /// Caps on its requests.
     pub egress: EgressLimits,
+}
+
+/// `options` with each name spelled as one of the manifest's `accepted` names where the
+/// two differ only in `_` for `-` (an environment variable cannot spell `-`:
+/// `…__OPTIONS__API_VERSION` sets `api-version`); other names are kept as written.
+pub fn in_manifest_spelling(options: BTreeMap<String, String>, accepted: &[&str]) -> BTreeMap<String, String> {
+    let same = |known: &str, name: &str| known.replace('-', "_") == name.replace('-', "_");
+    options
+        .into_iter()
+        .map(|(name, value)| match accepted.iter().find(|known| same(known, &name)) {
+            Some(known) => ((*known).to_owned(), value),
+            None => (name, value),
+        })
+        .collect()
 }
 
 /// Where the loader gets the operator's settings for a plugin, once its manifest has
@@ -312,8 +328,24 @@ impl Runtime {
         Ok(ProviderSetup {
             limits: settings.limits.unwrap_or(DEFAULT_PROVIDER_LIMITS),
             base_url: settings.base_url,
+            options: settings.options,
             gate,
             calls: self.metrics.plugin_calls(&name, World::Provider.name()),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn option_names_take_the_manifests_spelling_of_dashes() {
+        let configured: BTreeMap<String, String> = [("api_version", "1"), ("max_chars", "2"), ("other", "3")]
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .into();
+        let spelled = in_manifest_spelling(configured, &["api-version", "max_chars"]);
+        let names: Vec<&str> = spelled.keys().map(String::as_str).collect();
+        assert_eq!(names, ["api-version", "max_chars", "other"]);
     }
 }

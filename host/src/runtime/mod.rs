@@ -32,6 +32,7 @@ pub use engine::{EngineConfig, PluginEngine};
 pub use limits::{DEFAULT_PROVIDER_LIMITS, DEFAULT_SANITIZER_LIMITS, LimitExceeded, Limits, LimitsPatch};
 pub use loader::{
     Checked, EgressEnvironment, LoadError, LoadedPlugin, Plugin, PluginSettings, ProviderSettings, Runtime, Settings,
+    in_manifest_spelling,
 };
 pub use provider::{
     Chunk, GenerateRequest, Generation, Message, ModelInfo, Part, ProviderManifest, ProviderPlugin, ProviderSetup,

@@ -63,6 +63,8 @@ pub struct ProviderManifest {
     pub hosts: Vec<String>,
     /// Where the host puts the key, e.g. `header authorization: Bearer {key}`.
     pub credential: String,
+    /// The options it accepts (`providers.NAME.options`), with a line of help each.
+    pub options: Vec<(String, String)>,
     #[serde(skip)]
     placement: Placement,
 }
@@ -189,6 +191,7 @@ pub struct ProviderPlugin {
     pre: bindings::ProviderPre<GuestState>,
     limits: Limits,
     base_url: Option<String>,
+    options: Vec<(String, String)>,
     gate: Arc<Gate>,
     log_rate: Arc<LogRate>,
     calls: PluginCalls,
@@ -200,6 +203,8 @@ pub struct ProviderSetup {
     pub limits: Limits,
     /// The base URL passed to the guest.
     pub base_url: Option<String>,
+    /// The options passed to the guest, each one its manifest lists.
+    pub options: Vec<(String, String)>,
     /// Its gate.
     pub gate: Gate,
     /// Where its calls are counted.
@@ -234,7 +239,7 @@ impl ProviderPlugin {
             .map_err(|_| anyhow::anyhow!("the manifest call ran past {} ms", limits.wall_ms))?
             .map_err(|error| anyhow::anyhow!("the manifest call failed: {error:#}"))?;
         let manifest = convert_manifest(manifest)?;
-        let ProviderSetup { limits, base_url, gate, calls } = setup(&manifest)?;
+        let ProviderSetup { limits, base_url, options, gate, calls } = setup(&manifest)?;
         Ok(Self {
             name: Arc::from(manifest.name.as_str()),
             manifest,
@@ -242,6 +247,7 @@ impl ProviderPlugin {
             pre,
             limits,
             base_url,
+            options,
             gate: Arc::new(gate),
             log_rate,
             calls,
@@ -350,6 +356,7 @@ impl ProviderPlugin {
                 stop: request.stop.clone(),
             },
             base_url: self.base_url.clone(),
+            options: self.options.clone(),
         }
     }
 
@@ -473,6 +480,7 @@ fn convert_manifest(manifest: api::ProviderManifest) -> anyhow::Result<ProviderM
         models: manifest.models.into_iter().map(model_info).collect(),
         hosts: manifest.hosts,
         credential,
+        options: manifest.options,
         placement,
     })
 }

@@ -154,7 +154,8 @@ impl SanitizerPlugin {
         plugin.calls = metrics.plugin_calls(&plugin.name, World::Sanitizer.name());
         plugin.manifest = manifest;
         plugin.limits = limits;
-        plugin.default_options = options;
+        let accepted: Vec<&str> = plugin.manifest.options.keys().map(String::as_str).collect();
+        plugin.default_options = super::loader::in_manifest_spelling(options, &accepted);
         Ok(plugin)
     }
 

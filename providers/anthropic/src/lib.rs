@@ -34,6 +34,7 @@ impl Provider for Anthropic {
                 name: "x-api-key".into(),
                 format: "{key}".into(),
             }),
+            options: Vec::new(),
         }
     }
 

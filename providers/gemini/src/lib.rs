@@ -28,6 +28,7 @@ impl Provider for Gemini {
             models: vec![model("gemini-2.5-pro"), model("gemini-2.5-flash")],
             hosts: vec!["generativelanguage.googleapis.com".into()],
             credential: CredentialPlacement::Query("key".into()),
+            options: Vec::new(),
         }
     }
 

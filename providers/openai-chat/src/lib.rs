@@ -1,8 +1,8 @@
 //! The OpenAI Chat Completions wire format: the request body with image parts as data
 //! URLs, and the streamed `chat.completion.chunk` events (`data: {...}` … `data: [DONE]`).
 //!
-//! Shared by the `openai` provider and the `openai-compatible` one (Ollama, vLLM,
-//! LM Studio, OpenRouter speak the same format).
+//! Shared by the `openai`, `openai-compatible` (Ollama, vLLM, LM Studio, OpenRouter speak
+//! the same format) and `azure-openai` providers.
 
 use airlock_pdk::provider::http::{self, Request};
 use airlock_pdk::provider::stream::{self, Decoded, EventDecoder, SseGeneration};
@@ -20,8 +20,16 @@ use serde_json::{Value, json};
 /// As [`http::send`], and `Upstream` for an error status.
 pub fn generate(base_url: &str, request: &GenerateRequest) -> Result<SseGeneration<ChatDecoder>, PluginError> {
     let url = format!("{}/chat/completions", base_url.trim_end_matches('/'));
-    let response = http::send(Request::post_json(url, body(request)).header("accept", "text/event-stream"))?;
-    stream::start(response, ChatDecoder::default())
+    stream::start(send(Request::post_json(url, body(request)))?, ChatDecoder::default())
+}
+
+/// Sends `request` (a POST of [`body`] to a chat completions URL) asking for a stream.
+///
+/// # Errors
+///
+/// As [`http::send`].
+pub fn send(request: Request) -> Result<http::Response, PluginError> {
+    http::send(request.header("accept", "text/event-stream"))
 }
 
 /// The request body.

@@ -4,13 +4,20 @@
 //!
 //! Its manifest lists the host `*`: the operator's configuration alone decides where it
 //! may connect. A key, when configured, goes in `authorization: Bearer {key}`.
+//! The options `http-referer` and `x-title` send OpenRouter's app attribution headers.
 
 use airlock_openai_chat::ChatDecoder;
 use airlock_pdk::provider::http::{self, Request};
-use airlock_pdk::provider::stream::SseGeneration;
+use airlock_pdk::provider::stream::{self, SseGeneration};
 use airlock_pdk::provider::{
-    CredentialPlacement, GenerateRequest, HeaderCredential, ModelInfo, PluginError, Provider, ProviderManifest,
+    CredentialPlacement, GenerateRequest, HeaderCredential, ModelInfo, PluginError, Provider, ProviderManifest, option,
 };
+
+/// Options sent as the request header of the same name: (option, help).
+const HEADER_OPTIONS: &[(&str, &str)] = &[
+    ("http-referer", "your site's URL, sent as `HTTP-Referer` (OpenRouter's app attribution)"),
+    ("x-title", "your app's name, sent as `X-Title` (OpenRouter's app attribution)"),
+];
 use serde_json::Value;
 
 struct OpenAiCompatible;
@@ -38,6 +45,7 @@ impl Provider for OpenAiCompatible {
                 name: "authorization".into(),
                 format: "Bearer {key}".into(),
             }),
+            options: HEADER_OPTIONS.iter().map(|(name, help)| ((*name).into(), (*help).into())).collect(),
         }
     }
 
@@ -60,7 +68,14 @@ impl Provider for OpenAiCompatible {
     }
 
     fn generate(request: GenerateRequest) -> Result<Self::Generation, PluginError> {
-        airlock_openai_chat::generate(&base_url(request.base_url.clone())?, &request)
+        let url = format!("{}/chat/completions", base_url(request.base_url.clone())?.trim_end_matches('/'));
+        let mut outgoing = Request::post_json(url, airlock_openai_chat::body(&request));
+        for (name, _) in HEADER_OPTIONS {
+            if let Some(value) = option(&request, name) {
+                outgoing = outgoing.header(name, value);
+            }
+        }
+        stream::start(airlock_openai_chat::send(outgoing)?, ChatDecoder::default())
     }
 }
 

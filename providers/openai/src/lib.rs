@@ -27,6 +27,7 @@ impl Provider for OpenAi {
                 name: "authorization".into(),
                 format: "Bearer {key}".into(),
             }),
+            options: Vec::new(),
         }
     }
 

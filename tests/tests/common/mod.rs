@@ -189,6 +189,17 @@ pub async fn vendor_setup(ca: &TestCa, vendor: Vendor, name: &str, host: &str) -
     vendor_setup_prepared(ca, vendor, name, host, None, |_| {}).await
 }
 
+/// As [`vendor_setup`], with `configure` run on the config after the provider's settings.
+pub async fn vendor_setup_configured(
+    ca: &TestCa,
+    vendor: Vendor,
+    name: &str,
+    host: &str,
+    configure: impl FnOnce(&mut Config),
+) -> (FakeUpstream, Gateway) {
+    vendor_setup_prepared(ca, vendor, name, host, None, configure).await
+}
+
 /// As [`vendor_setup`], running `prepare` on the data directory before the server starts;
 /// its answer is [`Gateway::owner`].
 pub async fn vendor_setup_with(

@@ -71,6 +71,12 @@ pub trait Generation: 'static {
     fn next(&mut self) -> Result<Option<Chunk>, PluginError>;
 }
 
+/// The operator's value of the option `name` (`providers.NAME.options`; the host passes
+/// only options the manifest lists).
+pub fn option<'a>(request: &'a GenerateRequest, name: &str) -> Option<&'a str> {
+    request.options.iter().find(|(option, _)| option == name).map(|(_, value)| value.as_str())
+}
+
 /// An image's bytes in standard base64, as every vendor's JSON wants them.
 pub fn base64_image(image: &Image) -> String {
     use base64::Engine as _;

@@ -81,9 +81,16 @@ impl From<AllowedHost> for String {
 
 impl AllowedHost {
     /// Whether a manifest with `manifest_hosts` lets its plugin reach this host: it
-    /// lists the name, or `*`.
+    /// lists the name, `*`, or `*.parent` where the host is one label under `parent`
+    /// (`*.openai.azure.com` lists `res.openai.azure.com`, not `a.b.openai.azure.com`).
     pub fn listed_in(&self, manifest_hosts: &[String]) -> bool {
-        manifest_hosts.iter().any(|listed| listed == "*" || listed.eq_ignore_ascii_case(&self.host))
+        manifest_hosts.iter().any(|listed| {
+            let under = listed.strip_prefix("*.").and_then(|parent| {
+                let label = self.host.strip_suffix(&parent.to_ascii_lowercase())?.strip_suffix('.')?;
+                Some(!label.is_empty() && !label.contains('.'))
+            });
+            listed == "*" || listed.eq_ignore_ascii_case(&self.host) || under == Some(true)
+        })
     }
 
     /// The same entry, exempt from the address check (the operator's `local_hosts`).
@@ -325,6 +332,19 @@ mod tests {
             policy.check("http", "llm.internal", Some(8443)),
             Err(Denial::InsecureScheme { scheme: "http".into() })
         );
+    }
+
+    #[test]
+    fn a_host_family_lists_exactly_one_label_under_its_parent() {
+        let family = ["*.openai.azure.com".to_owned()];
+        let listed = |host: &str| host.parse::<AllowedHost>().unwrap().listed_in(&family);
+        assert!(listed("myres.openai.azure.com"));
+        assert!(listed("MyRes.OpenAI.Azure.com:443"));
+        for not_listed in
+            ["openai.azure.com", "a.b.openai.azure.com", "evilopenai.azure.com", "openai.azure.com.evil.test"]
+        {
+            assert!(!listed(not_listed), "{not_listed}");
+        }
     }
 
     #[test]

@@ -42,6 +42,7 @@ impl Provider for Hostile {
                 name: "authorization".into(),
                 format: "Bearer {key}".into(),
             }),
+            options: Vec::new(),
         }
     }
 
