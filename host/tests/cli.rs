@@ -198,7 +198,11 @@ fn a_scaffolded_provider_and_sanitizer_build_and_pass_the_conformance_kit() {
     let dir = tempfile::tempdir().expect("temp dir");
     for (kind, name) in [("sanitizer", "demo-rule"), ("provider", "demo")] {
         let crate_dir = dir.path().join(name);
-        let output = airlock(&["plugin", "new", kind, name, "--dir", crate_dir.to_str().unwrap()], "");
+        // Inside this repository the kit is used from its sources; by default the crate
+        // depends on the published airlock-pdk of the host's WIT version.
+        let pdk = concat!(env!("CARGO_MANIFEST_DIR"), "/../crates/pdk");
+        let args = ["plugin", "new", kind, name, "--dir", crate_dir.to_str().unwrap(), "--pdk-path", pdk];
+        let output = airlock(&args, "");
         assert!(output.status.success(), "{kind}: {}", text(&output.stderr));
         // A separate target dir would rebuild everything; the scaffold's own is fine
         // and stays inside the temp dir.
@@ -208,6 +212,42 @@ fn a_scaffolded_provider_and_sanitizer_build_and_pass_the_conformance_kit() {
         let output = airlock(&["plugin", "test", component.to_str().unwrap()], "");
         assert!(output.status.success(), "{kind} conformance:\n{}{}", text(&output.stdout), text(&output.stderr));
     }
+}
+
+#[test]
+fn a_scaffold_depends_on_the_published_kit_of_the_hosts_wit_version() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let crate_dir = dir.path().join("demo");
+    let output = airlock(&["plugin", "new", "provider", "demo", "--dir", crate_dir.to_str().unwrap()], "");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let manifest = std::fs::read_to_string(crate_dir.join("Cargo.toml")).expect("Cargo.toml");
+    let version = airlock::runtime::WIT_VERSION;
+    assert!(
+        manifest.contains(&format!("airlock-pdk = {{ version = \"{version}\", features = [\"provider\"] }}")),
+        "{manifest}"
+    );
+    assert!(!manifest.contains("path ="), "no path of the machine that built the binary: {manifest}");
+    // The kit's own version is the version of the WIT package it carries.
+    assert!(include_str!("../../crates/pdk/Cargo.toml").contains(&format!("\nversion = \"{version}\"")));
+    assert!(include_str!("../../crates/pdk/wit/plugin.wit").contains(&format!("package airlock:plugin@{version};")));
+    let missing = airlock(
+        &[
+            "plugin",
+            "new",
+            "provider",
+            "other",
+            "--dir",
+            dir.path().join("other").to_str().unwrap(),
+            "--pdk-path",
+            "/nonexistent",
+        ],
+        "",
+    );
+    assert!(
+        !missing.status.success() && text(&missing.stderr).contains("--pdk-path /nonexistent"),
+        "{}",
+        text(&missing.stderr)
+    );
 }
 
 /// Runs `airlock ARGS` on the data directory `data`.

@@ -432,10 +432,10 @@ async fn anthropic(State(upstream): State<Upstream>, request: Request) -> Respon
         );
         events.push(block_delta(
             0,
-            json!({ "type": "signature_delta", "signature": "EqQBCgIYAhIM1gbcDa9GJwZA2b3hGgxBdjrkzLoky3dl1pkiMOYds" }),
+            json!({ "type": "signature_delta", "signature": "fake-signature-of-the-thinking-block" }),
         ));
         events.push(block_stop(0));
-        events.push(block_start(1, json!({ "type": "redacted_thinking", "data": "EmwKAhgBEgy3va3pzix/LafPsn4aDFIT2Xlxh0L5L8rLVyIwxtE3rAFBa8cr3qpP" })));
+        events.push(block_start(1, json!({ "type": "redacted_thinking", "data": "fake-encrypted-thinking" })));
         events.push(block_stop(1));
         text_block = 2;
     }

@@ -7,7 +7,7 @@ use std::marker::PhantomData;
 #[allow(missing_docs, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
         world: "sanitizer",
         pub_export_macro: true,
         export_macro_name: "export_sanitizer_world",

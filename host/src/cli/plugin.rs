@@ -46,9 +46,10 @@ pub(super) enum PluginCommand {
         /// Where to create it; by default ./NAME.
         #[arg(long)]
         dir: Option<PathBuf>,
-        /// Where `airlock-pdk` is; by default next to this build's sources.
-        #[arg(long)]
-        pdk: Option<PathBuf>,
+        /// Depend on the `airlock-pdk` crate in DIR instead of the published one of this
+        /// host's WIT version (for work inside Airlock's repository).
+        #[arg(long, value_name = "DIR")]
+        pdk_path: Option<PathBuf>,
     },
     /// Build the plugin crate in DIR to a component (wasm32-wasip2, release).
     Build {
@@ -153,8 +154,8 @@ impl PluginCommand {
         match self {
             PluginCommand::List { json } => list(&runtime()?, config, json).await,
             PluginCommand::Inspect { file, json } => inspect(&runtime()?, config, &file, json).await,
-            PluginCommand::New { kind, name, dir, pdk } => {
-                super::scaffold::new(kind, &name, dir.as_deref(), pdk.as_deref())
+            PluginCommand::New { kind, name, dir, pdk_path } => {
+                super::scaffold::new(kind, &name, dir.as_deref(), pdk_path.as_deref())
             }
             PluginCommand::Build { dir } => super::scaffold::build(&dir),
             PluginCommand::Test { file, wire, json } => super::registry::conformance(config, &file, wire, json).await,

@@ -6,7 +6,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::Context;
 
-use crate::runtime::is_valid_name;
+use crate::runtime::{WIT_VERSION, is_valid_name};
 
 /// What kind of plugin to create.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -21,18 +21,25 @@ const CARGO_TOML: &str = include_str!("templates/Cargo.toml.tmpl");
 const SANITIZER: &str = include_str!("templates/sanitizer.rs.tmpl");
 const PROVIDER: &str = include_str!("templates/provider.rs.tmpl");
 
-/// Where the plugin kit lives: next to this binary's sources.
-fn default_pdk() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../crates/pdk")
-}
-
-/// `airlock plugin new KIND NAME`.
-pub(super) fn new(kind: Kind, name: &str, dir: Option<&Path>, pdk: Option<&Path>) -> anyhow::Result<ExitCode> {
+/// `airlock plugin new KIND NAME`: the crate depends on the published `airlock-pdk` of
+/// this host's WIT version, or on the kit at `pdk_path` (work inside this repository).
+pub(super) fn new(kind: Kind, name: &str, dir: Option<&Path>, pdk_path: Option<&Path>) -> anyhow::Result<ExitCode> {
     anyhow::ensure!(is_valid_name(name), "`{name}` is not a plugin name: a-z, 0-9 and -, starting with a letter");
     let dir = dir.map_or_else(|| PathBuf::from(name), Path::to_path_buf);
     anyhow::ensure!(!dir.exists(), "{} exists; choose another --dir", dir.display());
-    let pdk = pdk.map_or_else(default_pdk, Path::to_path_buf);
-    let pdk = pdk.canonicalize().with_context(|| format!("the plugin kit is not at {} (use --pdk)", pdk.display()))?;
+    let pdk = match pdk_path {
+        None => format!("version = \"{WIT_VERSION}\""),
+        Some(path) => {
+            let path =
+                path.canonicalize().with_context(|| format!("--pdk-path {}: no such directory", path.display()))?;
+            anyhow::ensure!(
+                path.join("Cargo.toml").is_file(),
+                "--pdk-path {}: no airlock-pdk crate there",
+                path.display()
+            );
+            format!("path = {:?}", path.display().to_string())
+        }
+    };
     let (kind_name, source, extra) = match kind {
         Kind::Sanitizer => ("sanitizer", SANITIZER, ""),
         Kind::Provider => ("provider", PROVIDER, "serde_json = \"1\"\n"),
@@ -42,7 +49,7 @@ pub(super) fn new(kind: Kind, name: &str, dir: Option<&Path>, pdk: Option<&Path>
             .replace("{{name}}", name)
             .replace("{{crate}}", &name.replace('-', "_"))
             .replace("{{kind}}", kind_name)
-            .replace("{{pdk}}", &pdk.display().to_string())
+            .replace("{{pdk}}", &pdk)
             .replace("{{extra_deps}}", extra)
     };
     std::fs::create_dir_all(dir.join("src")).with_context(|| format!("creating {}", dir.display()))?;

@@ -42,4 +42,4 @@ pub use sanitizer::{
     Finding, SanitizeRequest, SanitizerManifest, SanitizerPlugin, SanitizerSession, Stage, StreamEnd, Verdict,
     is_valid_name,
 };
-pub use world::{Interfaces, World, WorldError};
+pub use world::{Interfaces, WIT_VERSION, World, WorldError};

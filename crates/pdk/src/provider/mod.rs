@@ -15,7 +15,7 @@ pub mod stream;
 #[allow(missing_docs, clippy::all)]
 pub mod bindings {
     wit_bindgen::generate!({
-        path: "../../wit",
+        path: "wit",
         world: "provider",
         pub_export_macro: true,
         export_macro_name: "export_provider_world",
