@@ -403,7 +403,10 @@ impl Config {
     /// The hosts previews may load scripts, styles and fonts from: the `html`
     /// sanitizer's `script-hosts` option when the operator set it, else its default.
     pub fn preview_hosts(&self) -> Vec<String> {
-        let configured = self.sanitizers.get("html").and_then(|html| html.options.get("script-hosts"));
+        let configured = self.sanitizers.get("html").and_then(|html| {
+            // As the plugin reads it: `script_hosts` (from the environment) is `script-hosts`.
+            crate::runtime::in_manifest_spelling(html.options.clone(), &["script-hosts"]).remove("script-hosts")
+        });
         match configured {
             Some(hosts) => hosts.split(',').map(str::trim).filter(|h| !h.is_empty()).map(str::to_owned).collect(),
             None => airlock_sanitize_html::DEFAULT_SCRIPT_HOSTS.iter().map(|h| (*h).to_owned()).collect(),
@@ -438,6 +441,14 @@ fn base_url_host(base_url: &str) -> anyhow::Result<AllowedHost> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn preview_hosts_follow_the_html_option_in_either_spelling() {
+        let mut config = Config::default();
+        let html = config.sanitizers.entry("html".into()).or_default();
+        html.options.insert("script_hosts".into(), "cdn.example.com, fonts.example.com".into());
+        assert_eq!(config.preview_hosts(), ["cdn.example.com", "fonts.example.com"]);
+    }
 
     #[test]
     fn file_then_flags_override_defaults() {
