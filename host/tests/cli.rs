@@ -214,6 +214,35 @@ fn a_scaffolded_provider_and_sanitizer_build_and_pass_the_conformance_kit() {
     }
 }
 
+/// Every bundled provider replays the recorded transcripts of its wire format
+/// (tests/wire): answers and reasoning as the vendor's format reads, refusals typed,
+/// error statuses kept.
+#[test]
+fn every_bundled_provider_replays_the_wire_transcripts() {
+    let transcripts = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/wire");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let mut replayed = 0;
+    for (package, bytes) in airlock::bundled::BUNDLED.iter().filter(|(package, _)| package.contains("provider")) {
+        let file = dir.path().join(format!("{package}.wasm"));
+        std::fs::write(&file, bytes).unwrap();
+        let output = airlock(&["plugin", "test", file.to_str().unwrap(), "--wire", transcripts, "--json"], "");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout)
+            .unwrap_or_else(|_| panic!("{package}: {}{}", text(&output.stdout), text(&output.stderr)));
+        let checks = report["checks"].as_array().unwrap();
+        let failed: Vec<&serde_json::Value> = checks.iter().filter(|check| check["passed"] != true).collect();
+        assert!(failed.is_empty() && output.status.success(), "{package}: {failed:#?}");
+        let replays = checks.iter().filter(|check| check["name"].as_str().unwrap().starts_with("replays ")).count();
+        assert!(replays >= 4, "{package}: only {replays} transcripts replayed");
+        replayed += replays;
+    }
+    // openai and openai-compatible replay the OpenAI ones, each other provider its own.
+    let files = std::fs::read_dir(transcripts)
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().extension().unwrap() == "json")
+        .count();
+    assert!(replayed > files, "{replayed} replays of {files} transcripts");
+}
+
 #[test]
 fn a_scaffold_depends_on_the_published_kit_of_the_hosts_wit_version() {
     let dir = tempfile::tempdir().expect("temp dir");

@@ -124,6 +124,11 @@ async fn azure_openai_calls_the_deployment_with_the_key_in_api_key_and_the_api_v
         );
         assert_eq!(sent.header("authorization"), None, "the key goes in `api-key` only");
 
+        let listed: Value =
+            gateway.client.get(format!("{}/v1/providers", gateway.base)).send().await.unwrap().json().await.unwrap();
+        let azure = listed["providers"].as_array().unwrap().iter().find(|p| p["name"] == "azure-openai").unwrap();
+        assert!(azure["options"]["api-version"].as_str().unwrap().contains("2024-10-21"), "{azure}");
+
         let unsafe_name = gateway.generate("azure-openai", screenshot_request("../admin"), None).await;
         assert_eq!(unsafe_name.status, 400, "{unsafe_name:?}");
         assert_eq!(upstream.requests().len(), 1, "nothing was sent for a deployment name that is no name");

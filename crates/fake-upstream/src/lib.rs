@@ -18,6 +18,7 @@
 //! host names, signed by a throwaway CA the client under test is told to trust.
 
 mod ca;
+mod replay;
 mod vendor;
 
 use std::net::SocketAddr;
@@ -25,6 +26,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 
 pub use ca::TestCa;
+pub use replay::Replay;
 pub use vendor::{Behaviour, REFUSAL, Vendor, answer_chunks, answer_for, reasoning_chunks, update_chunks, xss_chunks};
 
 /// One request the fake upstream received.
@@ -43,6 +45,20 @@ pub struct Recorded {
 }
 
 impl Recorded {
+    pub(crate) fn new(vendor: Vendor, parts: &axum::http::request::Parts, body: axum::body::Bytes) -> Self {
+        Recorded {
+            vendor,
+            method: parts.method.to_string(),
+            path_and_query: parts.uri.path_and_query().map(ToString::to_string).unwrap_or_default(),
+            headers: parts
+                .headers
+                .iter()
+                .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
+                .collect(),
+            body,
+        }
+    }
+
     /// The first value of `name`.
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
@@ -128,11 +144,33 @@ impl FakeUpstream {
     ///
     /// When no port can be bound (the tests cannot run anyway).
     pub async fn start(vendor: Vendor, key: &str, ca: Option<&TestCa>) -> Self {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.expect("binding 127.0.0.1");
-        let addr = listener.local_addr().expect("bound address");
         let recorded = Arc::new(Mutex::new(Vec::new()));
         let abandoned = Arc::new(AtomicUsize::new(0));
         let router = vendor::router(vendor, key.to_owned(), recorded.clone(), abandoned.clone());
+        Self::serving(router, vendor, ca, recorded, abandoned).await
+    }
+
+    /// Starts a server at `vendor`'s base URL that answers every request with what
+    /// `replay` holds at the time, byte for byte: a recorded transcript.
+    ///
+    /// # Panics
+    ///
+    /// As [`FakeUpstream::start`].
+    pub async fn replaying(vendor: Vendor, ca: Option<&TestCa>, replay: Replay) -> Self {
+        let recorded = Arc::new(Mutex::new(Vec::new()));
+        let router = replay::router(vendor, replay, recorded.clone());
+        Self::serving(router, vendor, ca, recorded, Arc::default()).await
+    }
+
+    async fn serving(
+        router: axum::Router,
+        vendor: Vendor,
+        ca: Option<&TestCa>,
+        recorded: Arc<Mutex<Vec<Recorded>>>,
+        abandoned: Arc<AtomicUsize>,
+    ) -> Self {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await.expect("binding 127.0.0.1");
+        let addr = listener.local_addr().expect("bound address");
         let acceptor = ca.map(TestCa::acceptor);
         let task = tokio::spawn(serve(listener, router, acceptor));
         Self { addr, tls: ca.is_some(), vendor, recorded, abandoned, task }

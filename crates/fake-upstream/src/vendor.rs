@@ -171,17 +171,7 @@ impl Upstream {
     async fn record(&self, request: Request) -> Recorded {
         let (parts, body) = request.into_parts();
         let body = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
-        let recorded = Recorded {
-            vendor: self.vendor,
-            method: parts.method.to_string(),
-            path_and_query: parts.uri.path_and_query().map(ToString::to_string).unwrap_or_default(),
-            headers: parts
-                .headers
-                .iter()
-                .map(|(n, v)| (n.as_str().to_owned(), String::from_utf8_lossy(v.as_bytes()).into_owned()))
-                .collect(),
-            body,
-        };
+        let recorded = Recorded::new(self.vendor, &parts, body);
         self.recorded.lock().unwrap_or_else(PoisonError::into_inner).push(recorded.clone());
         recorded
     }

@@ -278,6 +278,8 @@ pub struct ProviderInfo {
     hosts: Vec<AllowedHost>,
     /// Whether the operator configured a key for it.
     key_configured: bool,
+    /// The options it accepts (`providers.NAME.options`), each with its help.
+    options: std::collections::BTreeMap<String, String>,
 }
 
 /// `GET /v1/providers`'s answer.
@@ -305,6 +307,7 @@ pub async fn list_providers(State(state): State<AppState>) -> Json<ProviderList>
                 models: manifest.models.clone(),
                 hosts: provider.gate().policy().allowed().to_vec(),
                 key_configured: provider.gate().has_credential(),
+                options: manifest.options.clone(),
             }
         })
         .collect();

@@ -63,9 +63,11 @@ pub(super) enum PluginCommand {
     Test {
         /// The component file.
         file: PathBuf,
-        /// The wire format to fake for a provider; by default guessed from its hosts.
-        #[arg(long, value_enum)]
-        wire: Option<crate::conformance::Wire>,
+        /// For a provider: the wire format to fake (openai, anthropic, gemini, azure; by
+        /// default guessed from its hosts), or a directory of recorded transcripts to
+        /// replay besides (NAME.body and NAME.json each).
+        #[arg(long, value_name = "FORMAT|DIR")]
+        wire: Option<crate::conformance::WireChoice>,
         /// Print JSON instead of text.
         #[arg(long)]
         json: bool,

@@ -41,7 +41,7 @@ pub(super) async fn validate(runtime: &Runtime, config: &Config, file: &Path) ->
 pub(super) async fn conformance(
     config: &Config,
     file: &Path,
-    wire: Option<crate::conformance::Wire>,
+    wire: Option<crate::conformance::WireChoice>,
     json: bool,
 ) -> anyhow::Result<ExitCode> {
     let bytes = std::fs::read(file).with_context(|| format!("reading {}", file.display()))?;

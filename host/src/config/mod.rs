@@ -379,7 +379,7 @@ impl Config {
             hosts.push(host);
         }
         let credential_hosts = config.credential_hosts.unwrap_or_else(|| hosts.clone());
-        let accepted: Vec<&str> = manifest.options.iter().map(|(option, _)| option.as_str()).collect();
+        let accepted: Vec<&str> = manifest.options.keys().map(String::as_str).collect();
         let options = crate::runtime::in_manifest_spelling(config.options, &accepted);
         if let Some(option) = options.keys().find(|option| !accepted.contains(&option.as_str())) {
             let accepts = if accepted.is_empty() { "none".to_owned() } else { accepted.join(", ") };

@@ -9,17 +9,44 @@
 //!   mapped to errors, cancellation.
 
 mod provider;
+mod replay;
 mod sanitizer;
 
 use serde::Serialize;
 
 pub use provider::Wire;
 
+/// What `--wire` names: a wire format to fake, or a directory of transcripts to replay
+/// (in the format guessed from the provider's hosts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WireChoice {
+    /// Fake this vendor's format.
+    Format(Wire),
+    /// Also replay the transcripts in this directory.
+    Transcripts(std::path::PathBuf),
+}
+
+impl std::str::FromStr for WireChoice {
+    type Err = String;
+
+    fn from_str(value: &str) -> Result<Self, Self::Err> {
+        let path = std::path::Path::new(value);
+        if path.is_dir() {
+            return Ok(WireChoice::Transcripts(path.to_path_buf()));
+        }
+        <Wire as clap::ValueEnum>::from_str(value, true).map(WireChoice::Format).map_err(|_| {
+            format!(
+                "`{value}` is neither a wire format (openai, anthropic, gemini, azure) nor a directory of transcripts"
+            )
+        })
+    }
+}
+
 /// One check and how it went.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Check {
     /// What was checked.
-    pub name: &'static str,
+    pub name: String,
     /// Whether it passed.
     pub passed: bool,
     /// What was seen.
@@ -27,7 +54,8 @@ pub struct Check {
 }
 
 impl Check {
-    fn new(name: &'static str, outcome: Result<String, String>) -> Self {
+    fn new(name: impl Into<String>, outcome: Result<String, String>) -> Self {
+        let name = name.into();
         match outcome {
             Ok(detail) => Self { name, passed: true, detail },
             Err(detail) => Self { name, passed: false, detail },
@@ -74,11 +102,22 @@ impl Report {
 /// # Errors
 ///
 /// When the component cannot be loaded at all (the report would have nothing to say).
-pub async fn run(bytes: &[u8], wire: Option<Wire>, engine: &crate::runtime::EngineConfig) -> anyhow::Result<Report> {
+pub async fn run(
+    bytes: &[u8],
+    wire: Option<WireChoice>,
+    engine: &crate::runtime::EngineConfig,
+) -> anyhow::Result<Report> {
     let runtime = crate::runtime::Runtime::new(engine, None)?;
     let checked = runtime.check(bytes)?;
     match checked.world {
         crate::runtime::World::Sanitizer => sanitizer::run(&runtime, bytes).await,
-        crate::runtime::World::Provider => provider::run(engine, bytes, wire).await,
+        crate::runtime::World::Provider => {
+            let (format, transcripts) = match wire {
+                Some(WireChoice::Format(format)) => (Some(format), None),
+                Some(WireChoice::Transcripts(dir)) => (None, Some(dir)),
+                None => (None, None),
+            };
+            provider::run(engine, bytes, format, transcripts.as_deref()).await
+        }
     }
 }

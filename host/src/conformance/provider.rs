@@ -3,23 +3,25 @@
 //! that name reach 127.0.0.1), exactly the path production traffic takes.
 
 use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
-use airlock_fake_upstream::{FakeUpstream, TestCa, Vendor, answer_chunks, reasoning_chunks};
+use airlock_fake_upstream::{FakeUpstream, Replay, TestCa, Vendor, answer_chunks, reasoning_chunks};
 
 use super::{Check, Report};
 use crate::config::{Config, ProviderConfig};
 use crate::runtime::{
-    CallError, Chunk, EgressEnvironment, EngineConfig, Failure, GenerateRequest, Message, Part, PluginSettings,
-    ProviderManifest, ProviderPlugin, Reported, Role, Runtime, StaticLookup,
+    CallError, Chunk, EgressEnvironment, EngineConfig, Failure, GenerateRequest, LoadedPlugin, Message, Part,
+    PluginSettings, ProviderManifest, ProviderPlugin, Reported, Role, Runtime, StaticLookup,
 };
 
 /// The key the fake upstream expects; only the host holds it.
 const KEY: &str = "sk-conformance-key-only-the-host-has";
 
 /// A vendor wire format the kit can fake.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Wire {
     /// OpenAI Chat Completions.
     Openai,
@@ -55,7 +57,14 @@ impl Wire {
     }
 }
 
-pub(super) async fn run(engine: &EngineConfig, bytes: &[u8], wire: Option<Wire>) -> anyhow::Result<Report> {
+/// Runs the provider checks; with `transcripts`, also replays each transcript there of
+/// the provider's wire format.
+pub(super) async fn run(
+    engine: &EngineConfig,
+    bytes: &[u8],
+    wire: Option<Wire>,
+    transcripts: Option<&Path>,
+) -> anyhow::Result<Report> {
     // First without network, to learn the manifest.
     let probe = Runtime::new(engine, None)?.load(bytes, "conformance", |_: &str| PluginSettings::default()).await?;
     let manifest = probe.provider().ok_or_else(|| anyhow::anyhow!("not a provider"))?.manifest().clone();
@@ -67,26 +76,8 @@ pub(super) async fn run(engine: &EngineConfig, bytes: &[u8], wire: Option<Wire>)
     };
     let ca = TestCa::for_hosts(&[host.as_str()]);
     let upstream = FakeUpstream::start(wire.vendor(), KEY, Some(&ca)).await;
-
-    let mut config = Config::default();
-    let local = format!("{host}:{}", upstream.port()).parse()?;
-    config.providers.insert(
-        manifest.name.clone(),
-        ProviderConfig {
-            api_key: Some(KEY.into()),
-            base_url: Some(upstream.base_url(&host)),
-            local_hosts: vec![local],
-            ..ProviderConfig::default()
-        },
-    );
-    let egress = EgressEnvironment {
-        lookup: Arc::new(StaticLookup(vec![(host.clone(), IpAddr::V4(Ipv4Addr::LOCALHOST))])),
-        extra_roots: vec![reqwest::Certificate::from_pem(ca.ca_pem().as_bytes())?],
-        stats: Arc::default(),
-    };
-    let runtime = Runtime::new(engine, None)?.with_egress(egress);
-    let loaded = runtime.load(bytes, "conformance", &config).await?;
-    let provider = loaded.provider().cloned().ok_or_else(|| anyhow::anyhow!("not a provider"))?;
+    let target = Target { engine, bytes, name: &manifest.name, host: &host, ca: &ca };
+    let (loaded, provider) = target.load(&upstream).await?;
 
     let mut checks = vec![
         Check::new("manifest", Ok(format!("hosts {}, key in {}", manifest.hosts.join(", "), manifest.credential))),
@@ -106,6 +97,12 @@ pub(super) async fn run(engine: &EngineConfig, bytes: &[u8], wire: Option<Wire>)
     checks.push(Check::new("a safety stop is the error `refused`", refusal(&provider, "fake-filtered").await));
     checks.push(Check::new("a malformed stream is an error, not a crash", malformed(&provider).await));
     checks.push(Check::new("dropping a generation closes the upstream stream", cancelled(&provider, &upstream).await));
+    if let Some(dir) = transcripts {
+        let replay = Replay::default();
+        let replaying = FakeUpstream::replaying(wire.vendor(), Some(&ca), replay.clone()).await;
+        let (_, provider) = target.load(&replaying).await?;
+        checks.extend(super::replay::checks(dir, wire, &replay, async |model| collect(&provider, model).await).await?);
+    }
     Ok(Report { plugin: format!("{}@{}", manifest.name, manifest.version), kind: "provider", checks })
 }
 
@@ -123,12 +120,48 @@ fn request(model: &str) -> GenerateRequest {
     }
 }
 
+/// The provider under test, to be loaded against one fake upstream or another.
+struct Target<'a> {
+    engine: &'a EngineConfig,
+    bytes: &'a [u8],
+    name: &'a str,
+    /// The host it is configured to reach; resolves to 127.0.0.1.
+    host: &'a str,
+    ca: &'a TestCa,
+}
+
+impl Target<'_> {
+    /// Loads the provider as an operator would configure it for `upstream`.
+    async fn load(&self, upstream: &FakeUpstream) -> anyhow::Result<(LoadedPlugin, Arc<ProviderPlugin>)> {
+        let mut config = Config::default();
+        let local = format!("{}:{}", self.host, upstream.port()).parse()?;
+        config.providers.insert(
+            self.name.to_owned(),
+            ProviderConfig {
+                api_key: Some(KEY.into()),
+                base_url: Some(upstream.base_url(self.host)),
+                local_hosts: vec![local],
+                ..ProviderConfig::default()
+            },
+        );
+        let egress = EgressEnvironment {
+            lookup: Arc::new(StaticLookup(vec![(self.host.to_owned(), IpAddr::V4(Ipv4Addr::LOCALHOST))])),
+            extra_roots: vec![reqwest::Certificate::from_pem(self.ca.ca_pem().as_bytes())?],
+            stats: Arc::default(),
+        };
+        let runtime = Runtime::new(self.engine, None)?.with_egress(egress);
+        let loaded = runtime.load(self.bytes, "conformance", &config).await?;
+        let provider = loaded.provider().cloned().ok_or_else(|| anyhow::anyhow!("not a provider"))?;
+        Ok((loaded, provider))
+    }
+}
+
 /// A generation's text, as the host keeps it apart.
-#[derive(Default)]
-struct Collected {
-    answer: String,
+#[derive(Debug, Default)]
+pub(super) struct Collected {
+    pub(super) answer: String,
     text_chunks: usize,
-    reasoning: String,
+    pub(super) reasoning: String,
 }
 
 /// Runs a generation to its end.

@@ -5,6 +5,7 @@
 //! caller's own key, if any), and one instance for its whole stream; every `next` gets
 //! a fresh CPU budget and the plugin's wall-clock budget.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -64,7 +65,7 @@ pub struct ProviderManifest {
     /// Where the host puts the key, e.g. `header authorization: Bearer {key}`.
     pub credential: String,
     /// The options it accepts (`providers.NAME.options`), with a line of help each.
-    pub options: Vec<(String, String)>,
+    pub options: BTreeMap<String, String>,
     #[serde(skip)]
     placement: Placement,
 }
@@ -480,7 +481,7 @@ fn convert_manifest(manifest: api::ProviderManifest) -> anyhow::Result<ProviderM
         models: manifest.models.into_iter().map(model_info).collect(),
         hosts: manifest.hosts,
         credential,
-        options: manifest.options,
+        options: manifest.options.into_iter().collect(),
         placement,
     })
 }
